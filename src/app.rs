@@ -1,0 +1,138 @@
+//! Command execution behind `main`: turns parsed arguments into library calls and prints
+//! what a person needs. Exit codes: 0 pass, 2 usage or harness error, 130 interrupted.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::report::summary_table;
+use crate::run::{run_plan, RunOptions};
+use crate::scenario::{self, Plan, Scenario, ScenarioError, Secret};
+
+/// Usage, input or harness error.
+pub const EXIT_USAGE: u8 = 2;
+/// Interrupted by Ctrl-C; a partial result was written.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Some inputs were invalid (`validate`).
+    Invalid,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Invalid => EXIT_USAGE,
+            Outcome::Interrupted => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// Logs to stderr; `LLM_LOADTEST_LOG` sets the filter (default `warn`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LLM_LOADTEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Runs a parsed command.
+pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&scenario::json_schema())?
+            );
+            Ok(Outcome::Success)
+        }
+        Command::Validate { files } => Ok(validate_files(&files)),
+        Command::Run(args) => run(&args),
+    }
+}
+
+fn validate_files(files: &[PathBuf]) -> Outcome {
+    let mut outcome = Outcome::Success;
+    for file in files {
+        match scenario::load_file(file) {
+            Ok(s) => println!("{}: ok ({})", file.display(), s.name),
+            Err(e) => {
+                eprintln!("{e}");
+                outcome = Outcome::Invalid;
+            }
+        }
+    }
+    outcome
+}
+
+/// The scenario of a `run`, from its file or its flags, with target overrides applied.
+fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
+    let (mut scenario, origin) = match &args.scenario {
+        Some(path) => (scenario::load_file(path)?, path.clone()),
+        None => {
+            let origin = PathBuf::from("command line");
+            let s = args.to_scenario();
+            scenario::validate(&s).map_err(|(field, message)| ScenarioError::Invalid {
+                path: origin.clone(),
+                field,
+                message,
+            })?;
+            (s, origin)
+        }
+    };
+    if let Some(server) = &args.server {
+        scenario.target.base_url = server.clone();
+    }
+    if let Some(model) = &args.model {
+        scenario.target.model = Some(model.clone());
+    }
+    Ok((scenario, origin))
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
+    let (scenario, origin) = scenario_of(args)?;
+    let plan = Plan::new(scenario, args.api_key.clone().map(Secret::new), &origin)?;
+    let options = RunOptions {
+        output: args.output.clone(),
+        requests_out: args.requests_out.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_ctrl_c(cancel.clone()));
+        run_plan(&plan, &options, &cancel).await
+    })?;
+    print!("{}", summary_table(&result));
+    if let Some(path) = &options.output {
+        println!("result: {}", path.display());
+    }
+    if result.partial {
+        eprintln!("interrupted: the result holds the points measured so far, marked partial");
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Success)
+}
+
+/// First Ctrl-C: stop starting requests and finish with a partial result. Second: quit.
+async fn stop_on_ctrl_c(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
+}

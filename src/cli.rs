@@ -1,0 +1,424 @@
+//! Command-line interface (clap derive). `run` takes a scenario file or the ad-hoc flags of
+//! the seed CLI (`--server --model --concurrency 1,10,50 --num-prompts ...`); flags turn
+//! into a [`Scenario`] so both paths share validation and planning.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scenario::{
+    Api, Arrival, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice, Workload,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "llm-loadtest",
+    version,
+    about = "Load tests and performance regression checks for OpenAI-compatible LLM servers"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a benchmark from a scenario file or from flags
+    Run(Box<RunArgs>),
+    /// Print the JSON Schema of scenario files
+    Schema,
+    /// Check scenario files without running them
+    Validate {
+        /// Scenario files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// API flavour (`openai` is chat, as in the seed CLI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdapterArg {
+    #[value(name = "openai-chat", alias = "openai", alias = "chat")]
+    OpenaiChat,
+    #[value(name = "openai-completions", alias = "completions")]
+    OpenaiCompletions,
+}
+
+/// The seed's test presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// concurrency 1,5,10; 50 prompts; 128 in / 64 out
+    Quick,
+    /// concurrency 1,10,50,100; 200 prompts; 256 in / 128 out
+    Standard,
+    /// concurrency 10,50,100,200,500; 500 prompts; 512 in / 256 out
+    Stress,
+}
+
+struct PresetValues {
+    concurrency: &'static [u32],
+    prompts: u32,
+    input_len: u32,
+    output_len: u32,
+}
+
+impl Preset {
+    fn values(self) -> PresetValues {
+        match self {
+            Preset::Quick => PresetValues {
+                concurrency: &[1, 5, 10],
+                prompts: 50,
+                input_len: 128,
+                output_len: 64,
+            },
+            Preset::Standard => PresetValues {
+                concurrency: &[1, 10, 50, 100],
+                prompts: 200,
+                input_len: 256,
+                output_len: 128,
+            },
+            Preset::Stress => PresetValues {
+                concurrency: &[10, 50, 100, 200, 500],
+                prompts: 500,
+                input_len: 512,
+                output_len: 256,
+            },
+        }
+    }
+}
+
+/// The seed CLI's defaults, used when neither a flag nor a preset sets a value.
+const DEFAULT: PresetValues = PresetValues {
+    concurrency: &[1],
+    prompts: 100,
+    input_len: 256,
+    output_len: 128,
+};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (JSON); without it, the flags below describe the run
+    pub scenario: Option<PathBuf>,
+
+    /// Server base URL, e.g. http://127.0.0.1:8000 (overrides the scenario's target)
+    #[arg(short = 's', long, required_unless_present = "scenario")]
+    pub server: Option<String>,
+    /// Model name (default: the first of /v1/models)
+    #[arg(short = 'm', long)]
+    pub model: Option<String>,
+    /// API key [default: $LLM_LOADTEST_API_KEY, then $OPENAI_API_KEY]; prefer the
+    /// environment, since arguments are visible to other users of the machine
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Write the result JSON here (atomically, after every point)
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// Write one JSON line per measured request here
+    #[arg(long)]
+    pub requests_out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub adhoc: AdhocArgs,
+}
+
+/// Flags that describe the workload and load; they cannot be combined with a scenario file.
+#[derive(Debug, Args)]
+pub struct AdhocArgs {
+    /// Test preset (explicit flags override its values)
+    #[arg(long, value_enum, conflicts_with = "scenario")]
+    pub preset: Option<Preset>,
+    /// Closed-loop concurrency levels, comma-separated [default: 1]
+    #[arg(short = 'c', long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "scenario")]
+    pub concurrency: Option<Vec<u32>>,
+    /// Open-loop request rates per second, comma-separated (instead of --concurrency)
+    #[arg(long, value_delimiter = ',', value_parser = positive_f64, conflicts_with_all = ["scenario", "concurrency"])]
+    pub request_rate: Option<Vec<f64>>,
+    /// Open-loop arrival distribution
+    #[arg(
+        long,
+        value_enum,
+        requires = "request_rate",
+        conflicts_with = "scenario"
+    )]
+    pub arrival: Option<ArrivalArg>,
+    /// Gamma shape for --arrival gamma (1 = Poisson, < 1 burstier)
+    #[arg(long, value_parser = positive_f64, requires = "request_rate", conflicts_with = "scenario")]
+    pub burstiness: Option<f64>,
+    /// Measured requests per point [default: 100]
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with_all = ["scenario", "duration"])]
+    pub num_prompts: Option<u32>,
+    /// Seconds per point instead of a request count
+    #[arg(short = 'd', long, value_parser = positive_f64, conflicts_with = "scenario")]
+    pub duration: Option<f64>,
+    /// Prompt length in tokens [default: 256]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "scenario")]
+    pub input_len: Option<u32>,
+    /// Output length in tokens (max_tokens) [default: 128]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "scenario")]
+    pub output_len: Option<u32>,
+    /// Stream responses (the default)
+    #[arg(long, overrides_with = "no_stream", conflicts_with = "scenario")]
+    pub stream: bool,
+    /// Do not stream (only E2E is then measured; TTFT equals E2E)
+    #[arg(long, conflicts_with = "scenario")]
+    pub no_stream: bool,
+    /// Let the server stop at end-of-sequence (by default ignore_eos asks for exact lengths)
+    #[arg(long, conflicts_with = "scenario")]
+    pub allow_eos: bool,
+    /// Warmup requests per point, not measured
+    #[arg(long, default_value_t = 3, conflicts_with = "scenario")]
+    pub warmup: u32,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 120.0, value_parser = positive_f64, conflicts_with = "scenario")]
+    pub timeout: f64,
+    /// API flavour
+    #[arg(
+        long,
+        value_enum,
+        default_value = "openai-chat",
+        conflicts_with = "scenario"
+    )]
+    pub adapter: AdapterArg,
+    /// Goodput SLO, e.g. ttft:500,tpot:50,e2e:5000 (milliseconds)
+    #[arg(long, value_parser = parse_goodput, conflicts_with = "scenario")]
+    pub goodput: Option<Slo>,
+    /// Tokenizer for prompt lengths
+    #[arg(long, value_enum, default_value = "auto", conflicts_with = "scenario")]
+    pub tokenizer: TokenizerArg,
+    /// Seed of the prompt and arrival generators
+    #[arg(long, default_value_t = 0, conflicts_with = "scenario")]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    Constant,
+    Poisson,
+    Gamma,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerArg {
+    Auto,
+    Server,
+    #[value(name = "cl100k_base")]
+    Cl100kBase,
+    #[value(name = "o200k_base")]
+    O200kBase,
+}
+
+fn positive_f64(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("expected a positive number, got `{text}`")),
+    }
+}
+
+/// Parses `ttft:500,tpot:50,e2e:5000` (milliseconds; any subset).
+pub fn parse_goodput(text: &str) -> Result<Slo, String> {
+    let mut slo = Slo::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = part
+            .split_once(':')
+            .ok_or_else(|| format!("expected NAME:MS pairs such as ttft:500, got `{part}`"))?;
+        let ms = positive_f64(value.trim())?;
+        let slot = match name.trim() {
+            "ttft" => &mut slo.ttft_ms,
+            "tpot" => &mut slo.tpot_ms,
+            "e2e" => &mut slo.e2e_ms,
+            other => {
+                return Err(format!(
+                    "unknown criterion `{other}`; expected ttft, tpot or e2e"
+                ))
+            }
+        };
+        *slot = Some(ms);
+    }
+    if slo == Slo::default() {
+        return Err("expected at least one criterion, e.g. ttft:500".into());
+    }
+    Ok(slo)
+}
+
+impl RunArgs {
+    /// The scenario described by the flags (no scenario file given).
+    pub fn to_scenario(&self) -> Scenario {
+        let a = &self.adhoc;
+        let preset = a.preset.map_or(DEFAULT, Preset::values);
+        let (concurrency, rate) = match &a.request_rate {
+            Some(rates) => (None, Some(rates.clone())),
+            None => (
+                Some(
+                    a.concurrency
+                        .clone()
+                        .unwrap_or_else(|| preset.concurrency.to_vec()),
+                ),
+                None,
+            ),
+        };
+        let (requests, duration_s) = match a.duration {
+            Some(d) => (None, Some(d)),
+            None => (Some(a.num_prompts.unwrap_or(preset.prompts)), None),
+        };
+        Scenario {
+            schema: None,
+            name: a
+                .preset
+                .map_or("adhoc".to_owned(), |p| format!("{p:?}").to_lowercase()),
+            description: None,
+            target: Target {
+                base_url: self.server.clone().unwrap_or_default(),
+                api: match a.adapter {
+                    AdapterArg::OpenaiChat => Api::Chat,
+                    AdapterArg::OpenaiCompletions => Api::Completions,
+                },
+                model: self.model.clone(),
+                api_key_env: None,
+                tokenizer: match a.tokenizer {
+                    TokenizerArg::Auto => TokenizerChoice::Auto,
+                    TokenizerArg::Server => TokenizerChoice::Server,
+                    TokenizerArg::Cl100kBase => TokenizerChoice::Cl100kBase,
+                    TokenizerArg::O200kBase => TokenizerChoice::O200kBase,
+                },
+            },
+            workload: Workload {
+                input_tokens: vec![a.input_len.unwrap_or(preset.input_len)],
+                output_tokens: a.output_len.unwrap_or(preset.output_len),
+                ignore_eos: !a.allow_eos,
+                stream: !a.no_stream,
+                prompt: PromptSpec {
+                    kind: PromptKind::Synthetic,
+                    seed: a.seed,
+                },
+            },
+            load: Load {
+                concurrency,
+                rate,
+                arrival: match a.arrival {
+                    Some(ArrivalArg::Constant) => Arrival::Constant,
+                    Some(ArrivalArg::Gamma) => Arrival::Gamma,
+                    Some(ArrivalArg::Poisson) | None => Arrival::Poisson,
+                },
+                burstiness: a.burstiness.unwrap_or(1.0),
+                requests,
+                duration_s,
+                warmup: a.warmup,
+                timeout_s: a.timeout,
+            },
+            slo: a.goodput.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("llm-loadtest").chain(args.iter().copied()))
+    }
+
+    fn scenario(args: &[&str]) -> Scenario {
+        let mut all = vec!["run", "--server", "http://127.0.0.1:1"];
+        all.extend_from_slice(args);
+        match parse(&all).unwrap().command {
+            Command::Run(r) => r.to_scenario(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_defaults() {
+        let s = scenario(&[]);
+        assert_eq!(s.load.concurrency, Some(vec![1]));
+        assert_eq!(s.load.requests, Some(100));
+        assert_eq!(
+            (s.workload.input_tokens[0], s.workload.output_tokens),
+            (256, 128)
+        );
+        assert!(s.workload.stream);
+        assert_eq!((s.load.warmup, s.load.timeout_s), (3, 120.0));
+    }
+
+    #[test]
+    fn preset_values_yield_to_explicit_flags() {
+        let s = scenario(&["--preset", "quick", "--input-len", "512"]);
+        assert_eq!(s.load.concurrency, Some(vec![1, 5, 10]));
+        assert_eq!(s.load.requests, Some(50));
+        assert_eq!(
+            (s.workload.input_tokens[0], s.workload.output_tokens),
+            (512, 64)
+        );
+    }
+
+    #[test]
+    fn seed_flags_map_to_the_scenario() {
+        let s = scenario(&[
+            "--concurrency",
+            "1,10,50",
+            "--duration",
+            "30",
+            "--no-stream",
+            "--adapter",
+            "openai-completions",
+            "--goodput",
+            "ttft:500,tpot:50,e2e:5000",
+        ]);
+        assert_eq!(s.load.concurrency, Some(vec![1, 10, 50]));
+        assert_eq!((s.load.requests, s.load.duration_s), (None, Some(30.0)));
+        assert!(!s.workload.stream);
+        assert_eq!(s.target.api, Api::Completions);
+        assert_eq!(s.slo.unwrap().e2e_ms, Some(5000.0));
+    }
+
+    #[test]
+    fn open_loop_flags() {
+        let s = scenario(&[
+            "--request-rate",
+            "2,4",
+            "--arrival",
+            "gamma",
+            "--burstiness",
+            "0.5",
+        ]);
+        assert_eq!(
+            (s.load.concurrency, s.load.rate),
+            (None, Some(vec![2.0, 4.0]))
+        );
+        assert_eq!((s.load.arrival, s.load.burstiness), (Arrival::Gamma, 0.5));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["run", "--server", "u", "--concurrency", "0"][..],
+            &["run", "--server", "u", "--goodput", "ttft=5"],
+            &[
+                "run",
+                "--server",
+                "u",
+                "--num-prompts",
+                "5",
+                "--duration",
+                "3",
+            ],
+            &["run", "--model", "m"],
+            &["run", "s.json", "--concurrency", "2"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn goodput_parser() {
+        let slo = parse_goodput("ttft:500, tpot:50").unwrap();
+        assert_eq!(
+            (slo.ttft_ms, slo.tpot_ms, slo.e2e_ms),
+            (Some(500.0), Some(50.0), None)
+        );
+        assert!(parse_goodput("itl:5")
+            .unwrap_err()
+            .contains("unknown criterion"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Parsing of OpenAI-style responses, streamed chunks and whole bodies alike, for chat and
+//! completions: only the fields a benchmark needs are read, borrowed from the input.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Token counts reported by the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u32,
+    #[serde(default)]
+    pub completion_tokens: u32,
+    /// Prompt tokens served from the server's prefix cache, when reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u32>,
+}
+
+/// What one chunk (or a whole non-streamed response) tells the client.
+#[derive(Debug, Default)]
+pub struct ChunkInfo {
+    /// The chunk carries generated text (content or reasoning).
+    pub has_content: bool,
+    pub usage: Option<Usage>,
+    /// Server-side timings (llama.cpp's `timings`), kept verbatim.
+    pub timings: Option<Box<RawValue>>,
+    /// An error object sent instead of a chunk.
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawChunk<'a> {
+    #[serde(borrow, default)]
+    choices: Vec<RawChoice<'a>>,
+    #[serde(default)]
+    usage: Option<RawUsage>,
+    #[serde(default)]
+    timings: Option<Box<RawValue>>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawChoice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<RawMessage<'a>>,
+    #[serde(borrow, default)]
+    message: Option<RawMessage<'a>>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawUsage {
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+    #[serde(default)]
+    prompt_tokens_details: Option<RawPromptDetails>,
+}
+
+#[derive(Deserialize)]
+struct RawPromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u32>,
+}
+
+fn non_empty(s: &Option<Cow<'_, str>>) -> bool {
+    s.as_deref().is_some_and(|s| !s.is_empty())
+}
+
+impl RawMessage<'_> {
+    fn has_text(&self) -> bool {
+        non_empty(&self.content) || non_empty(&self.reasoning_content) || non_empty(&self.reasoning)
+    }
+}
+
+/// Parses a chunk (`data:` payload) or a whole response body.
+pub fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
+    let raw: RawChunk<'_> = serde_json::from_slice(data)?;
+    let has_content = raw.choices.iter().any(|c| {
+        non_empty(&c.text)
+            || c.delta.as_ref().is_some_and(RawMessage::has_text)
+            || c.message.as_ref().is_some_and(RawMessage::has_text)
+    });
+    Ok(ChunkInfo {
+        has_content,
+        usage: raw.usage.map(|u| Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
+        }),
+        timings: raw.timings,
+        error: raw.error.map(|e| e.get().to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_delta_content_counts_as_text() {
+        let c = parse(br#"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#).unwrap();
+        assert!(c.has_content && c.usage.is_none() && c.error.is_none());
+    }
+
+    #[test]
+    fn role_only_delta_and_empty_content_are_not_text() {
+        let c = parse(br#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#).unwrap();
+        assert!(!c.has_content);
+        let c = parse(br#"{"choices":[{"delta":{"content":null}}]}"#).unwrap();
+        assert!(!c.has_content);
+    }
+
+    #[test]
+    fn completion_text_and_reasoning_count_as_text() {
+        assert!(parse(br#"{"choices":[{"text":"a"}]}"#).unwrap().has_content);
+        assert!(
+            parse(br#"{"choices":[{"delta":{"reasoning_content":"r"}}]}"#)
+                .unwrap()
+                .has_content
+        );
+    }
+
+    #[test]
+    fn usage_with_cached_tokens_and_timings() {
+        let c = parse(
+            br#"{"choices":[],"usage":{"prompt_tokens":512,"completion_tokens":64,
+            "prompt_tokens_details":{"cached_tokens":20}},"timings":{"prompt_ms":10.5}}"#,
+        )
+        .unwrap();
+        let u = c.usage.unwrap();
+        assert_eq!(
+            (u.prompt_tokens, u.completion_tokens, u.cached_tokens),
+            (512, 64, Some(20))
+        );
+        assert_eq!(c.timings.unwrap().get(), r#"{"prompt_ms":10.5}"#);
+    }
+
+    #[test]
+    fn escaped_text_and_error_objects() {
+        assert!(
+            parse(br#"{"choices":[{"delta":{"content":"a\"b\u00e9"}}]}"#)
+                .unwrap()
+                .has_content
+        );
+        let c = parse(br#"{"error":{"message":"boom","code":500}}"#).unwrap();
+        assert!(c.error.unwrap().contains("boom"));
+    }
+
+    #[test]
+    fn whole_chat_response() {
+        let c = parse(br#"{"choices":[{"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#).unwrap();
+        assert!(c.has_content);
+        assert_eq!(c.usage.unwrap().completion_tokens, 1);
+    }
+
+    #[test]
+    fn malformed_chunk_is_an_error() {
+        assert!(parse(b"{\"choices\": [").is_err());
+        assert!(parse(b"not json").is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! Load generation: closed loop (a fixed number of requests in flight) and open loop
+//! (requests started on a schedule drawn from an arrival distribution), warmup, per-request
+//! timeout and cancellation. Workers only send and time; every finished request goes as a
+//! [`RequestRecord`] over a channel to the point's single aggregator.
+
+mod arrival;
+mod closed;
+mod driver;
+mod open;
+mod point;
+mod progress;
+mod record;
+
+pub use arrival::Arrivals;
+pub use driver::Driver;
+pub use point::{run_point, PointSettings};
+pub use record::{RequestLog, RequestRecord};

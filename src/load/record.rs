@@ -1,0 +1,104 @@
+//! The record of one finished request, and the optional JSONL log of them (one line per
+//! request, times in milliseconds relative to the request's own send).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::client::openai::Usage;
+use crate::client::{Exchange, RequestError};
+
+/// A finished request as the load generator saw it.
+#[derive(Debug)]
+pub struct RequestRecord {
+    /// Prompt index, unique within the run.
+    pub index: u64,
+    /// When the load shape wanted it sent.
+    pub scheduled: Instant,
+    pub exchange: Exchange,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    point: &'a str,
+    index: u64,
+    /// Milliseconds since the point's measured window began.
+    scheduled_ms: f64,
+    send_lag_ms: f64,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttft_ms: Option<f64>,
+    e2e_ms: f64,
+    /// Arrival of each text chunk, milliseconds after send.
+    chunk_ms: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_timings: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a RequestError>,
+}
+
+fn ms(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_micros() as f64 / 1000.0
+}
+
+/// Appends request records to a JSONL file, if one was asked for.
+pub struct RequestLog(Option<BufWriter<File>>);
+
+impl RequestLog {
+    pub fn disabled() -> Self {
+        Self(None)
+    }
+
+    /// Creates (truncates) `path`.
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(Self(Some(BufWriter::new(File::create(path)?))))
+    }
+
+    /// Writes one record of point `point` whose measured window began at `window_start`.
+    pub fn write(
+        &mut self,
+        point: &str,
+        window_start: Instant,
+        r: &RequestRecord,
+    ) -> std::io::Result<()> {
+        let Some(out) = &mut self.0 else {
+            return Ok(());
+        };
+        let ex = &r.exchange;
+        let line = Line {
+            point,
+            index: r.index,
+            scheduled_ms: ms(window_start, r.scheduled),
+            send_lag_ms: ms(r.scheduled, ex.sent),
+            ok: ex.error.is_none(),
+            ttft_ms: ex.first_token.map(|t| ms(ex.sent, t)),
+            e2e_ms: ms(ex.sent, ex.end),
+            chunk_ms: ex
+                .content_offsets_us
+                .iter()
+                .map(|&us| f64::from(us) / 1000.0)
+                .collect(),
+            usage: ex.usage,
+            server_timings: ex.server_timings.as_deref(),
+            error: ex.error.as_ref(),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The aggregator's state for one point: folds each finished request into histograms,
+//! counters and goodput, and turns them into a [`PointResult`] at the end.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::request::TokenSource;
+use super::{GoodputCounter, LatencyHistogram, RequestFigures};
+use crate::client::Exchange;
+use crate::result::{
+    Latencies, PointResult, RequestCounts, Schedule, Throughput, TokenStats, LATE_SEND_MS,
+};
+use crate::scenario::{PointSpec, Slo};
+
+/// Facts about a point known only to the runner.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PointTiming {
+    /// CPU seconds the harness spent during the measured window.
+    pub cpu_s: f64,
+    /// The point was interrupted.
+    pub partial: bool,
+}
+
+/// Running statistics of one point.
+#[derive(Debug)]
+pub struct PointAccumulator {
+    open_loop: bool,
+    planned_input: u32,
+    ttft: LatencyHistogram,
+    tpot: LatencyHistogram,
+    itl: LatencyHistogram,
+    e2e: LatencyHistogram,
+    ttft_from_scheduled: LatencyHistogram,
+    e2e_from_scheduled: LatencyHistogram,
+    send_lag: LatencyHistogram,
+    counts: RequestCounts,
+    late_sends: u64,
+    input_sum: u64,
+    output_sum: u64,
+    from_usage: u64,
+    from_chunks: u64,
+    input_max_error: Option<u32>,
+    cached_max: Option<u32>,
+    first_sent: Option<Instant>,
+    last_end: Option<Instant>,
+    goodput: Option<GoodputCounter>,
+}
+
+impl PointAccumulator {
+    /// `planned_input` is the prompt length the point asked for.
+    pub fn new(open_loop: bool, planned_input: u32, slo: Option<&Slo>) -> Self {
+        Self {
+            open_loop,
+            planned_input,
+            ttft: Default::default(),
+            tpot: Default::default(),
+            itl: Default::default(),
+            e2e: Default::default(),
+            ttft_from_scheduled: Default::default(),
+            e2e_from_scheduled: Default::default(),
+            send_lag: Default::default(),
+            counts: Default::default(),
+            late_sends: 0,
+            input_sum: 0,
+            output_sum: 0,
+            from_usage: 0,
+            from_chunks: 0,
+            input_max_error: None,
+            cached_max: None,
+            first_sent: None,
+            last_end: None,
+            goodput: slo.cloned().map(GoodputCounter::new),
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.total
+    }
+
+    /// Folds in one finished request that was scheduled at `scheduled`.
+    pub fn add(&mut self, scheduled: Instant, ex: &Exchange) {
+        self.counts.total += 1;
+        self.first_sent = Some(self.first_sent.map_or(ex.sent, |t| t.min(ex.sent)));
+        self.last_end = Some(self.last_end.map_or(ex.end, |t| t.max(ex.end)));
+        let lag_us = ex.sent.saturating_duration_since(scheduled).as_micros() as u64;
+        self.send_lag.record_us(lag_us);
+        self.late_sends += u64::from(lag_us as f64 > LATE_SEND_MS * 1000.0);
+        let figures = RequestFigures::of(ex);
+        if let Some(g) = &mut self.goodput {
+            g.add(figures.as_ref());
+        }
+        let Some(f) = figures else {
+            self.counts.failed += 1;
+            let kind = ex
+                .error
+                .as_ref()
+                .map_or("unknown".to_owned(), |e| e.kind.to_string());
+            *self.counts.errors.entry(kind).or_default() += 1;
+            return;
+        };
+        self.counts.ok += 1;
+        self.ttft.record_us(f.ttft_us);
+        self.e2e.record_us(f.e2e_us);
+        if let Some(tpot) = f.tpot_us {
+            self.tpot.record_us(tpot.round() as u64);
+        }
+        for (gap_us, count) in f.itl_gaps(ex) {
+            self.itl.record_n_us(gap_us, count);
+        }
+        if self.open_loop {
+            self.ttft_from_scheduled.record_us(f.ttft_us + lag_us);
+            self.e2e_from_scheduled.record_us(f.e2e_us + lag_us);
+        }
+        self.output_sum += u64::from(f.output_tokens);
+        match f.token_source {
+            TokenSource::ServerUsage => self.from_usage += 1,
+            TokenSource::Chunks => self.from_chunks += 1,
+        }
+        let input = f.input_tokens.unwrap_or(self.planned_input);
+        self.input_sum += u64::from(input);
+        if f.input_tokens.is_some() {
+            let error = input.abs_diff(self.planned_input);
+            self.input_max_error = Some(self.input_max_error.map_or(error, |e| e.max(error)));
+        }
+        if let Some(cached) = ex.usage.and_then(|u| u.cached_tokens) {
+            self.cached_max = Some(self.cached_max.map_or(cached, |c| c.max(cached)));
+        }
+    }
+
+    /// The point's result.
+    pub fn finish(self, spec: &PointSpec, timing: PointTiming) -> PointResult {
+        let duration_s = match (self.first_sent, self.last_end) {
+            (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
+            _ => 0.0,
+        };
+        let per_s = |n: u64| {
+            if duration_s > 0.0 {
+                n as f64 / duration_s
+            } else {
+                0.0
+            }
+        };
+        let ok = self.counts.ok;
+        let mean = |sum: u64| if ok > 0 { sum as f64 / ok as f64 } else { 0.0 };
+        let source = match (self.from_usage, self.from_chunks) {
+            (_, 0) => "server_usage",
+            (0, _) => "chunks",
+            _ => "mixed",
+        };
+        let open = self.open_loop;
+        let mut histograms = BTreeMap::new();
+        for (name, h) in [
+            ("ttft", &self.ttft),
+            ("tpot", &self.tpot),
+            ("itl", &self.itl),
+            ("e2e", &self.e2e),
+        ] {
+            histograms.insert(name.to_owned(), h.to_base64());
+        }
+        PointResult {
+            id: spec.id.clone(),
+            params: spec.params.clone(),
+            partial: timing.partial,
+            duration_s,
+            throughput: Throughput {
+                requests_per_s: per_s(ok),
+                output_tokens_per_s: per_s(self.output_sum),
+                total_tokens_per_s: per_s(self.output_sum + self.input_sum),
+            },
+            tokens: TokenStats {
+                input_mean: mean(self.input_sum),
+                output_mean: mean(self.output_sum),
+                source: source.to_owned(),
+                input_planned: self.planned_input,
+                input_max_error: self.input_max_error,
+                cached_max: self.cached_max,
+            },
+            latency_ms: Latencies {
+                ttft: self.ttft.summary(),
+                tpot: self.tpot.summary(),
+                itl: self.itl.summary(),
+                e2e: self.e2e.summary(),
+                ttft_from_scheduled: open.then(|| self.ttft_from_scheduled.summary()),
+                e2e_from_scheduled: open.then(|| self.e2e_from_scheduled.summary()),
+            },
+            schedule: Schedule {
+                send_lag_ms: self.send_lag.summary(),
+                late_sends: self.late_sends,
+            },
+            goodput: self.goodput.map(|g| g.finish()),
+            histograms,
+            requests: self.counts,
+            client_cpu_s: timing.cpu_s,
+        }
+    }
+}

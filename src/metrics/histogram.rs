@@ -1,0 +1,133 @@
+//! Latency histograms: HdrHistogram in microseconds (3 significant digits), summarized in
+//! milliseconds and serialized as base64 of the V2+DEFLATE encoding.
+
+use base64::Engine;
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Summary statistics in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub count: u64,
+}
+
+/// A latency histogram recording microseconds.
+#[derive(Debug, Clone)]
+pub struct LatencyHistogram(Histogram<u64>);
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self(Histogram::new(3).expect("3 significant digits is valid"))
+    }
+}
+
+/// Microseconds to milliseconds, rounded to the microsecond.
+fn ms(us: f64) -> f64 {
+    us.round() / 1000.0
+}
+
+impl LatencyHistogram {
+    /// Records one value in microseconds.
+    pub fn record_us(&mut self, us: u64) {
+        self.record_n_us(us, 1);
+    }
+
+    /// Records `count` occurrences of a value in microseconds.
+    pub fn record_n_us(&mut self, us: u64, count: u64) {
+        // The histogram auto-resizes, so recording cannot fail for u64 values.
+        self.0
+            .record_n(us, count)
+            .expect("auto-resizing histogram accepts any value");
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Summary in milliseconds (three decimals); all zero when empty.
+    pub fn summary(&self) -> Summary {
+        let h = &self.0;
+        if h.is_empty() {
+            return Summary::default();
+        }
+        let q = |p: f64| ms(h.value_at_quantile(p) as f64);
+        Summary {
+            mean: ms(h.mean()),
+            std: ms(h.stdev()),
+            min: ms(h.min() as f64),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: ms(h.max() as f64),
+            count: h.len(),
+        }
+    }
+
+    /// Base64 of the V2+DEFLATE serialization.
+    pub fn to_base64(&self) -> String {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.0, &mut bytes)
+            .expect("serializing into a Vec cannot fail");
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Reads a histogram written by [`Self::to_base64`].
+    pub fn from_base64(text: &str) -> Result<Self, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| e.to_string())?;
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map(Self)
+            .map_err(|e| format!("{e:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_in_milliseconds() {
+        let mut h = LatencyHistogram::default();
+        for us in [10_000, 20_000, 30_000, 40_000] {
+            h.record_us(us);
+        }
+        let s = h.summary();
+        assert_eq!(s.count, 4);
+        assert!((s.mean - 25.0).abs() < 0.05, "{s:?}");
+        assert!(
+            (s.min - 10.0).abs() < 0.01 && (s.max - 40.0).abs() < 0.05,
+            "{s:?}"
+        );
+        assert!((s.p50 - 20.0).abs() < 0.05, "{s:?}");
+    }
+
+    #[test]
+    fn base64_round_trip() {
+        let mut h = LatencyHistogram::default();
+        h.record_n_us(1234, 5);
+        let back = LatencyHistogram::from_base64(&h.to_base64()).unwrap();
+        assert_eq!(back.summary(), h.summary());
+    }
+
+    #[test]
+    fn empty_summary_is_zero() {
+        assert_eq!(LatencyHistogram::default().summary(), Summary::default());
+    }
+}

@@ -1,0 +1,13 @@
+//! Statistics of a point, computed in one place: per-request figures derived from raw
+//! instants, HdrHistograms of latencies, throughput and goodput. Workers never compute
+//! statistics; the single aggregator folds records in with [`PointAccumulator::add`].
+
+mod accumulator;
+mod goodput;
+mod histogram;
+mod request;
+
+pub use accumulator::{PointAccumulator, PointTiming};
+pub use goodput::{Goodput, GoodputCounter};
+pub use histogram::{LatencyHistogram, Summary};
+pub use request::RequestFigures;

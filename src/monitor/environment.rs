@@ -1,0 +1,46 @@
+//! Host fingerprint (CPU, cores, memory, OS, kernel) read with sysinfo, and the
+//! environment block of a result.
+
+use serde::{Deserialize, Serialize};
+use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
+
+use crate::server::ServerInfo;
+
+/// The machine the harness ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub cpu_model: String,
+    pub cpu_cores: usize,
+    pub memory_gib: f64,
+    pub os: String,
+    pub kernel: String,
+}
+
+impl Host {
+    /// Reads the current host.
+    pub fn current() -> Self {
+        let sys = System::new_with_specifics(
+            RefreshKind::nothing()
+                .with_cpu(CpuRefreshKind::nothing())
+                .with_memory(MemoryRefreshKind::nothing().with_ram()),
+        );
+        Self {
+            cpu_model: sys
+                .cpus()
+                .first()
+                .map(|c| c.brand().trim().to_owned())
+                .unwrap_or_default(),
+            cpu_cores: sys.cpus().len(),
+            memory_gib: (sys.total_memory() as f64 / (1u64 << 30) as f64 * 10.0).round() / 10.0,
+            os: System::long_os_version().unwrap_or_default(),
+            kernel: System::kernel_version().unwrap_or_default(),
+        }
+    }
+}
+
+/// Where a result was measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub host: Host,
+    pub server: ServerInfo,
+}

@@ -1,0 +1,19 @@
+//! Scenario files: the declarative JSON spec of a benchmark (target, workload, load, SLO),
+//! its loading with field-precise errors, semantic validation, and expansion into a
+//! [`Plan`] of points. Loading and validation do no I/O beyond reading the file; the plan
+//! resolves environment variables and secrets.
+
+mod file;
+mod plan;
+mod types;
+mod validate;
+
+pub use file::{load_file, parse_str, ScenarioError};
+pub use plan::{LoadShape, Plan, PointSpec, ResolvedTarget, Secret, StopAfter};
+pub use types::*;
+pub use validate::validate;
+
+/// The JSON Schema of a scenario file, as printed by `llm-loadtest schema`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Scenario)).expect("schema serializes")
+}

@@ -1,0 +1,242 @@
+//! Expansion of a validated scenario into a [`Plan`]: the resolved target (environment
+//! variables expanded, API key read from the environment) and the ordered list of points,
+//! input lengths outermost, then load levels.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Arrival, Scenario, ScenarioError, TokenizerChoice};
+use crate::scenario::Api;
+
+/// A secret (API key): never printed, serialized or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret value, for the one place that sends it (the Authorization header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The server under test, ready to use.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    pub base_url: reqwest::Url,
+    pub api: Api,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+    pub tokenizer: TokenizerChoice,
+}
+
+/// How requests are started during a point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoadShape {
+    /// Keep `concurrency` requests in flight.
+    Closed { concurrency: u32 },
+    /// Start requests at `rate` per second with the given inter-arrival distribution.
+    Open {
+        rate: f64,
+        arrival: Arrival,
+        burstiness: f64,
+    },
+}
+
+/// When a point stops starting requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StopAfter {
+    Requests(u32),
+    Duration(Duration),
+}
+
+/// One measured point of the plan.
+#[derive(Debug, Clone)]
+pub struct PointSpec {
+    /// Stable id: the sorted `key=value` pairs of `params`.
+    pub id: String,
+    pub params: BTreeMap<String, Value>,
+    pub input_tokens: u32,
+    pub shape: LoadShape,
+}
+
+/// A validated scenario with its target resolved and its points expanded.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub scenario: Scenario,
+    pub target: ResolvedTarget,
+    pub points: Vec<PointSpec>,
+    pub stop: StopAfter,
+    pub timeout: Duration,
+}
+
+const DEFAULT_KEY_VARS: [&str; 2] = ["LLM_LOADTEST_API_KEY", "OPENAI_API_KEY"];
+
+impl Plan {
+    /// Resolves the target and expands the points. `api_key` (from `--api-key`) overrides
+    /// the environment. `origin` names the scenario in error messages.
+    pub fn new(
+        scenario: Scenario,
+        api_key: Option<Secret>,
+        origin: &std::path::Path,
+    ) -> Result<Self, ScenarioError> {
+        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+            path: origin.to_owned(),
+            field: field.to_owned(),
+            message,
+        };
+        let t = &scenario.target;
+        let expanded =
+            shellexpand::env(&t.base_url).map_err(|e| invalid("target.base_url", e.to_string()))?;
+        let base_url = reqwest::Url::parse(&expanded)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                invalid(
+                    "target.base_url",
+                    format!("`{expanded}` is not an http(s) URL"),
+                )
+            })?;
+        let api_key = match (api_key, &t.api_key_env) {
+            (Some(key), _) => Some(key),
+            (None, Some(var)) => Some(Secret::new(std::env::var(var).map_err(|_| {
+                invalid(
+                    "target.api_key_env",
+                    format!("environment variable {var} is not set"),
+                )
+            })?)),
+            (None, None) => DEFAULT_KEY_VARS
+                .iter()
+                .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+                .map(Secret::new),
+        };
+        let target = ResolvedTarget {
+            base_url,
+            api: t.api,
+            model: t.model.clone(),
+            api_key,
+            tokenizer: t.tokenizer,
+        };
+        let l = &scenario.load;
+        let stop = match (l.requests, l.duration_s) {
+            (Some(n), _) => StopAfter::Requests(n),
+            (None, Some(d)) => StopAfter::Duration(Duration::from_secs_f64(d)),
+            (None, None) => unreachable!("validated: one of requests or duration_s"),
+        };
+        let shapes: Vec<(&str, Value, LoadShape)> = match (&l.concurrency, &l.rate) {
+            (Some(levels), _) => levels
+                .iter()
+                .map(|&c| {
+                    (
+                        "concurrency",
+                        c.into(),
+                        LoadShape::Closed { concurrency: c },
+                    )
+                })
+                .collect(),
+            (None, Some(rates)) => rates
+                .iter()
+                .map(|&r| {
+                    let shape = LoadShape::Open {
+                        rate: r,
+                        arrival: l.arrival,
+                        burstiness: l.burstiness,
+                    };
+                    ("rate", r.into(), shape)
+                })
+                .collect(),
+            (None, None) => unreachable!("validated: one of concurrency or rate"),
+        };
+        let mut points = Vec::new();
+        for &input_tokens in &scenario.workload.input_tokens {
+            for (key, value, shape) in &shapes {
+                let params = BTreeMap::from([
+                    ("input_tokens".to_owned(), Value::from(input_tokens)),
+                    ((*key).to_owned(), value.clone()),
+                ]);
+                points.push(PointSpec {
+                    id: point_id(&params),
+                    params,
+                    input_tokens,
+                    shape: *shape,
+                });
+            }
+        }
+        Ok(Self {
+            timeout: Duration::from_secs_f64(l.timeout_s),
+            scenario,
+            target,
+            points,
+            stop,
+        })
+    }
+}
+
+/// `key=value` pairs in key order, comma-separated.
+fn point_id(params: &BTreeMap<String, Value>) -> String {
+    params
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn plan(json: &str) -> Plan {
+        let s = super::super::parse_str(json, Path::new("t.json")).unwrap();
+        Plan::new(s, Some(Secret::new("k")), Path::new("t.json")).unwrap()
+    }
+
+    #[test]
+    fn points_are_input_lengths_times_levels_in_order() {
+        let p = plan(
+            r#"{"name":"n","target":{"base_url":"http://127.0.0.1:1"},
+            "workload":{"input_tokens":[100,200],"output_tokens":8},
+            "load":{"concurrency":[1,4],"requests":2}}"#,
+        );
+        let ids: Vec<_> = p.points.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "concurrency=1,input_tokens=100",
+                "concurrency=4,input_tokens=100",
+                "concurrency=1,input_tokens=200",
+                "concurrency=4,input_tokens=200"
+            ]
+        );
+    }
+
+    #[test]
+    fn base_url_default_is_expanded() {
+        let p = plan(
+            r#"{"name":"n","target":{"base_url":"${LLM_LOADTEST_TEST_UNSET_VAR:-http://127.0.0.1:9}"},
+            "workload":{"input_tokens":1,"output_tokens":1},
+            "load":{"rate":[0.5],"duration_s":1}}"#,
+        );
+        assert_eq!(p.target.base_url.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(p.points[0].id, "input_tokens=1,rate=0.5");
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Secret::new("sk-abc")), "Secret(***)");
+    }
+}

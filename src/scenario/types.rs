@@ -1,0 +1,199 @@
+//! Serde types of a scenario file. Every struct denies unknown fields so that a typo is an
+//! error naming the field, never a silently ignored setting.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A benchmark scenario: what to measure, with which prompts, under which load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Path or URL of the JSON Schema, for editors; ignored by the harness.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Scenario name; also the baseline file name.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub target: Target,
+    pub workload: Workload,
+    pub load: Load,
+    /// Service-level objectives that define goodput (a request meets all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
+}
+
+/// The server under test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Base URL of the OpenAI-compatible server; `${VAR:-default}` is expanded.
+    pub base_url: String,
+    /// Which endpoint to drive.
+    #[serde(default)]
+    pub api: Api,
+    /// Model name sent with each request; the first of `/v1/models` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Environment variable holding the API key (default: `LLM_LOADTEST_API_KEY`, then
+    /// `OPENAI_API_KEY`). The key itself never appears in a scenario or a result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Tokenizer used to build prompts of exact length.
+    #[serde(default)]
+    pub tokenizer: TokenizerChoice,
+}
+
+/// OpenAI-compatible endpoint flavour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `/v1/chat/completions`
+    #[default]
+    Chat,
+    /// `/v1/completions`
+    Completions,
+}
+
+/// Where token counts of prompts come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenizerChoice {
+    /// The server's `/tokenize` when it has one, else `cl100k_base`.
+    #[default]
+    Auto,
+    /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
+    Server,
+    /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
+    Cl100kBase,
+    /// tiktoken `o200k_base` (approximate for non-OpenAI models).
+    O200kBase,
+}
+
+/// The requests sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Prompt lengths in tokens (one point per length), a number or a list.
+    #[serde(deserialize_with = "one_or_many")]
+    #[schemars(with = "OneOrMany")]
+    pub input_tokens: Vec<u32>,
+    /// Output tokens requested (`max_tokens`).
+    pub output_tokens: u32,
+    /// Ask the server to ignore end-of-sequence so that every output has exactly
+    /// `output_tokens` tokens (vLLM, SGLang, llama.cpp accept it).
+    #[serde(default = "yes")]
+    pub ignore_eos: bool,
+    /// Stream the response (needed for TTFT, TPOT and ITL).
+    #[serde(default = "yes")]
+    pub stream: bool,
+    #[serde(default)]
+    pub prompt: PromptSpec,
+}
+
+/// A single value or a list, in a scenario file.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(n)) => Ok(vec![n]),
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected a token count or a list of token counts",
+        )),
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How prompts are made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSpec {
+    #[serde(default)]
+    pub kind: PromptKind,
+    /// Seed of the prompt generator: the same seed gives the same prompts.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Prompt source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptKind {
+    /// Unique synthetic text of exact token length.
+    #[default]
+    Synthetic,
+}
+
+/// The load shape: closed loop (`concurrency`) or open loop (`rate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    /// Closed loop: number of requests kept in flight, one point per level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Vec<u32>>,
+    /// Open loop: requests per second, one point per rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Vec<f64>>,
+    /// Open-loop inter-arrival distribution.
+    #[serde(default)]
+    pub arrival: Arrival,
+    /// Gamma shape for `arrival: gamma` (1 = Poisson, < 1 burstier, > 1 smoother).
+    #[serde(default = "one")]
+    pub burstiness: f64,
+    /// Measured requests per point (excluding warmup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u32>,
+    /// Seconds per point: no request is started after this, those in flight finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    /// Warmup requests per point, excluded from results.
+    #[serde(default = "three")]
+    pub warmup: u32,
+    /// Per-request timeout in seconds, from send to the last byte.
+    #[serde(default = "default_timeout")]
+    pub timeout_s: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn three() -> u32 {
+    3
+}
+fn default_timeout() -> f64 {
+    120.0
+}
+
+/// Open-loop inter-arrival distribution.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrival {
+    /// Evenly spaced sends.
+    Constant,
+    /// Exponential inter-arrival times.
+    #[default]
+    Poisson,
+    /// Gamma inter-arrival times with shape `burstiness`.
+    Gamma,
+}
+
+/// Goodput SLO: a request is good when it meets every criterion given (strictly below).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpot_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e_ms: Option<f64>,
+}

@@ -1,0 +1,96 @@
+//! Semantic checks a JSON schema cannot express: one load mode, positive values,
+//! a parseable base URL. Each error is `(field, message)`.
+
+use super::{Arrival, Scenario};
+
+/// Checks a parsed scenario; on failure returns the dotted field path and the reason.
+pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
+    let err = |field: &str, msg: &str| Err((field.to_owned(), msg.to_owned()));
+    if s.name.trim().is_empty() {
+        return err("name", "must not be empty");
+    }
+    if s.name.contains(['/', '\\']) {
+        return err(
+            "name",
+            "must not contain path separators (it names the baseline file)",
+        );
+    }
+    if !s.target.base_url.contains("${") && reqwest::Url::parse(&s.target.base_url).is_err() {
+        return err(
+            "target.base_url",
+            "expected an http(s) URL such as http://127.0.0.1:8000",
+        );
+    }
+    let w = &s.workload;
+    if w.input_tokens.is_empty() {
+        return err("workload.input_tokens", "must list at least one length");
+    }
+    if let Some(i) = w.input_tokens.iter().position(|&n| n == 0) {
+        return err(&format!("workload.input_tokens[{i}]"), "must be at least 1");
+    }
+    if w.output_tokens == 0 {
+        return err("workload.output_tokens", "must be at least 1");
+    }
+    let l = &s.load;
+    match (&l.concurrency, &l.rate) {
+        (Some(_), Some(_)) | (None, None) => {
+            return err(
+                "load",
+                "give exactly one of `concurrency` (closed loop) or `rate` (open loop)",
+            )
+        }
+        (Some(levels), None) => {
+            if levels.is_empty() {
+                return err("load.concurrency", "must list at least one level");
+            }
+            if let Some(i) = levels.iter().position(|&c| c == 0) {
+                return err(&format!("load.concurrency[{i}]"), "must be at least 1");
+            }
+        }
+        (None, Some(rates)) => {
+            if rates.is_empty() {
+                return err("load.rate", "must list at least one rate");
+            }
+            if let Some(i) = rates.iter().position(|&r| !(r.is_finite() && r > 0.0)) {
+                return err(
+                    &format!("load.rate[{i}]"),
+                    "must be a positive number of requests per second",
+                );
+            }
+        }
+    }
+    match (l.requests, l.duration_s) {
+        (Some(_), Some(_)) | (None, None) => {
+            return err("load", "give exactly one of `requests` or `duration_s`")
+        }
+        (Some(0), None) => return err("load.requests", "must be at least 1"),
+        (None, Some(d)) if !(d.is_finite() && d > 0.0) => {
+            return err("load.duration_s", "must be a positive number of seconds")
+        }
+        _ => {}
+    }
+    if !(l.burstiness.is_finite() && l.burstiness > 0.0) {
+        return err("load.burstiness", "must be a positive number");
+    }
+    if l.arrival != Arrival::Gamma && l.burstiness != 1.0 {
+        return err("load.burstiness", "only applies to `arrival: gamma`");
+    }
+    if !(l.timeout_s.is_finite() && l.timeout_s > 0.0) {
+        return err("load.timeout_s", "must be a positive number of seconds");
+    }
+    if let Some(slo) = &s.slo {
+        for (name, value) in [
+            ("ttft_ms", slo.ttft_ms),
+            ("tpot_ms", slo.tpot_ms),
+            ("e2e_ms", slo.e2e_ms),
+        ] {
+            if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+                return err(
+                    &format!("slo.{name}"),
+                    "must be a positive number of milliseconds",
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! What the harness learns from the server itself: its models and version.
+
+mod probe;
+
+pub use probe::{first_model, server_info, ServerInfo};

@@ -1,0 +1,121 @@
+//! Synthetic prompts of exact token length. Each prompt is a sequence of single-token
+//! words (each with its leading space), so `n` words are `n` tokens. The first two words
+//! encode the prompt's index, so prompts differ from their first token on; the rest come
+//! from a ChaCha8 generator seeded by (seed, index): the same seed gives the same prompts.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{words::WORDS, Tokenizer, WorkloadError};
+
+/// Fewest single-token words a tokenizer must accept for prompts to stay varied.
+const MIN_WORDS: usize = 64;
+
+/// Builds prompts from a vocabulary calibrated against one tokenizer.
+#[derive(Debug, Clone)]
+pub struct PromptFactory {
+    words: Vec<&'static str>,
+    seed: u64,
+}
+
+impl PromptFactory {
+    /// Keeps the words that `tokenizer` counts as one token each. Sets of words are counted
+    /// together and split only when a set miscounts, so a clean vocabulary costs one call.
+    pub async fn calibrate(tokenizer: &Tokenizer, seed: u64) -> Result<Self, WorkloadError> {
+        let mut single = Vec::new();
+        let mut pending = vec![WORDS];
+        while let Some(set) = pending.pop() {
+            let n = tokenizer.count(&join(set.iter().copied())).await?;
+            if n == set.len() {
+                single.extend_from_slice(set);
+            } else if set.len() > 1 {
+                let (a, b) = set.split_at(set.len() / 2);
+                pending.push(b);
+                pending.push(a);
+            }
+        }
+        if single.len() < MIN_WORDS {
+            return Err(WorkloadError::Vocabulary { needed: MIN_WORDS });
+        }
+        Ok(Self::from_words(single, seed))
+    }
+
+    /// A factory over a given vocabulary (each word assumed to be one token).
+    pub fn from_words(words: Vec<&'static str>, seed: u64) -> Self {
+        Self { words, seed }
+    }
+
+    /// The prompt number `index` with `tokens` tokens.
+    pub fn build(&self, index: u64, tokens: u32) -> String {
+        let w = self.words.len() as u64;
+        let lead = index.wrapping_add(self.seed);
+        let leading = [lead % w, (lead / w) % w];
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let picks = (0..tokens as usize).map(|i| {
+            let k = leading
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| rng.random_range(0..w));
+            self.words[k as usize]
+        });
+        join(picks)
+    }
+}
+
+fn join<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let mut text = String::new();
+    for word in words {
+        text.push(' ');
+        text.push_str(word);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::TokenizerChoice;
+    use std::collections::HashSet;
+
+    async fn cl100k() -> Tokenizer {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/").unwrap();
+        Tokenizer::resolve(
+            TokenizerChoice::Cl100kBase,
+            &reqwest::Client::new(),
+            &url,
+            "m",
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn prompts_have_exact_length_for_the_calibrated_tokenizer() {
+        let tokenizer = cl100k().await;
+        let factory = PromptFactory::calibrate(&tokenizer, 7).await.unwrap();
+        for (index, tokens) in [(0, 1), (1, 512), (99, 3000)] {
+            let text = factory.build(index, tokens);
+            assert_eq!(tokenizer.count(&text).await.unwrap(), tokens as usize);
+        }
+    }
+
+    #[test]
+    fn prompts_are_reproducible_and_unique_from_the_first_tokens() {
+        let factory = PromptFactory::from_words(WORDS.to_vec(), 3);
+        assert_eq!(factory.build(5, 40), factory.build(5, 40));
+        let leads: HashSet<String> = (0..2000)
+            .map(|i| {
+                factory
+                    .build(i, 40)
+                    .split(' ')
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        assert_eq!(leads.len(), 2000);
+        let other_seed = PromptFactory::from_words(WORDS.to_vec(), 4);
+        assert_ne!(factory.build(5, 40), other_seed.build(5, 40));
+    }
+}
