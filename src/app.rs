@@ -106,7 +106,10 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: the client's work per chunk is a few microseconds, and a single thread
+    // spares the cross-thread wake-ups (futex) that would cost more than the work itself
+    // and take CPU from a server sharing the machine.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

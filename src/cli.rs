@@ -185,9 +185,10 @@ pub struct AdhocArgs {
     /// Tokenizer for prompt lengths
     #[arg(long, value_enum, default_value = "auto", conflicts_with = "scenario")]
     pub tokenizer: TokenizerArg,
-    /// Seed of the prompt and arrival generators
-    #[arg(long, default_value_t = 0, conflicts_with = "scenario")]
-    pub seed: u64,
+    /// Seed of the prompt and arrival generators [default: a new one per run, recorded in
+    /// the result; a fixed seed replays prompts a server's prompt cache may remember]
+    #[arg(long, conflicts_with = "scenario")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -78,7 +78,7 @@ pub async fn run_plan(
             .map_err(RunError::Model)?,
     };
     let tokenizer = Tokenizer::resolve(target.tokenizer, &http, &target.base_url, &model).await?;
-    let seed = workload.prompt.seed;
+    let seed = plan.seed;
     let factory = PromptFactory::calibrate(&tokenizer, seed).await?;
     let adapter = adapter_for(target.api);
     let url = target
@@ -98,6 +98,7 @@ pub async fn run_plan(
     let mut scenario = plan.scenario.clone();
     scenario.target.base_url = target.base_url.to_string();
     scenario.target.model = Some(model.clone());
+    scenario.workload.prompt.seed = Some(seed);
     let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),

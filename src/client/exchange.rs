@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::value::RawValue;
@@ -44,23 +45,36 @@ pub fn build_http_client(api_key: Option<&Secret>) -> reqwest::Result<reqwest::C
     reqwest::Client::builder()
         .default_headers(headers)
         .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
+        // Below the 5 s keep-alive of llama.cpp (httplib) and uvicorn (vLLM, SGLang), so a
+        // pooled connection is never reused just as the server closes it.
+        .pool_idle_timeout(Duration::from_secs(3))
         .connect_timeout(Duration::from_secs(10))
         .build()
 }
 
 /// Sends `body` to `url` and times the response until `[DONE]`, the end of the body, a
 /// failure or `timeout` after sending.
+///
+/// A request that meets a pooled connection the server has just closed (llama.cpp closes
+/// after `Keep-Alive: max=100` requests) is sent once more on a new connection: the server
+/// never read it, and the time of the second send is the one measured.
 pub async fn send(
     http: &reqwest::Client,
     url: &reqwest::Url,
-    body: Vec<u8>,
+    body: Bytes,
     stream: bool,
     timeout: Duration,
 ) -> Exchange {
-    let request = http.post(url.clone()).body(body);
-    let sent = Instant::now();
-    let deadline = tokio::time::Instant::from_std(sent + timeout);
+    let mut retried = false;
+    let (sent, deadline, outcome) = loop {
+        let request = http.post(url.clone()).body(body.clone());
+        let sent = Instant::now();
+        let deadline = tokio::time::Instant::from_std(sent + timeout);
+        match timeout_at(deadline, request.send()).await {
+            Ok(Err(e)) if !retried && closed_before_response(&e) => retried = true,
+            outcome => break (sent, deadline, outcome),
+        }
+    };
     let mut ex = Exchange {
         sent,
         first_token: None,
@@ -70,7 +84,7 @@ pub async fn send(
         server_timings: None,
         error: None,
     };
-    let response = match timeout_at(deadline, request.send()).await {
+    let response = match outcome {
         Err(_) => return ex.fail(ErrorKind::Timeout, "no response headers before the timeout"),
         Ok(Err(e)) => {
             let kind = if e.is_connect() {
@@ -239,6 +253,18 @@ async fn read_whole(
         Err(e) => ex.set_error(RequestError::new(ErrorKind::MalformedChunk, e.to_string())),
     }
     ex.finish(true);
+}
+
+/// Whether the connection closed before any response byte (a stale keep-alive connection).
+fn closed_before_response(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_incomplete_message) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An error and its sources on one line (reqwest hides the interesting part in sources).

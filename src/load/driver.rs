@@ -26,7 +26,7 @@ pub struct Driver<'a> {
 /// A request ready to send: its prompt index and body.
 pub struct Prepared {
     pub index: u64,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 impl Driver<'_> {
@@ -36,7 +36,7 @@ impl Driver<'_> {
         let prompt = self.factory.build(index, content_tokens);
         Prepared {
             index,
-            body: self.adapter.body(self.params, &prompt),
+            body: self.adapter.body(self.params, &prompt).into(),
         }
     }
 

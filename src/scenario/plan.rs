@@ -79,6 +79,8 @@ pub struct Plan {
     pub points: Vec<PointSpec>,
     pub stop: StopAfter,
     pub timeout: Duration,
+    /// The scenario's prompt seed, or one drawn for this run.
+    pub seed: u64,
 }
 
 const DEFAULT_KEY_VARS: [&str; 2] = ["LLM_LOADTEST_API_KEY", "OPENAI_API_KEY"];
@@ -174,6 +176,7 @@ impl Plan {
             }
         }
         Ok(Self {
+            seed: scenario.workload.prompt.seed.unwrap_or_else(rand::random),
             timeout: Duration::from_secs_f64(l.timeout_s),
             scenario,
             target,

@@ -119,9 +119,11 @@ fn yes() -> bool {
 pub struct PromptSpec {
     #[serde(default)]
     pub kind: PromptKind,
-    /// Seed of the prompt generator: the same seed gives the same prompts.
-    #[serde(default)]
-    pub seed: u64,
+    /// Seed of the prompt and arrival generators: the same seed gives the same prompts.
+    /// Absent, each run draws one (recorded in the result), so that a server's prompt
+    /// cache cannot serve prompts remembered from an earlier run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Prompt source.
