@@ -6,9 +6,11 @@
 #   scripts/llama-server.sh build        build (or reuse) the binary and the model
 #   scripts/llama-server.sh start [PORT] start the server on 127.0.0.1:PORT (default 8088),
 #                                        wait until /health answers, print its URL
-#   scripts/llama-server.sh stop         stop a server started by `start`
+#   scripts/llama-server.sh stop [PORT]  stop the server `start` started on PORT
 #
-# Extra arguments for llama-server can be given in LLAMA_SERVER_ARGS.
+# The server has 4 slots of 8192 tokens each (continuous batching) and Prometheus
+# /metrics; extra llama-server arguments can be given in LLAMA_SERVER_ARGS. Its log is
+# $cache/llama-server-PORT.log.
 set -euo pipefail
 
 cache="${LLM_LOADTEST_CACHE:-$HOME/.cache/llm-loadtest}"
@@ -16,7 +18,6 @@ llama_version=0.3.36
 model_version=0.1.2
 bin="$cache/llama-server-$llama_version"
 model="$cache/SmolLM2-135M-Instruct.Q4_1.gguf"
-pidfile="$cache/llama-server.pid"
 
 build() {
   mkdir -p "$cache"
@@ -44,12 +45,12 @@ build() {
 }
 
 start() {
-  local port="${1:-8088}"
+  local port="$1" log="$cache/llama-server-$1.log"
   build
   # shellcheck disable=SC2086
   nohup "$bin" -m "$model" --host 127.0.0.1 --port "$port" --parallel 4 --ctx-size 32768 \
-    --metrics ${LLAMA_SERVER_ARGS:-} >"$cache/llama-server.log" 2>&1 &
-  echo $! >"$pidfile"
+    --metrics ${LLAMA_SERVER_ARGS:-} >"$log" 2>&1 &
+  echo $! >"$cache/llama-server-$port.pid"
   for _ in $(seq 1 120); do
     if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
       echo "http://127.0.0.1:$port"
@@ -58,18 +59,22 @@ start() {
     sleep 0.5
   done
   echo "llama-server did not become ready; log tail:" >&2
-  tail -20 "$cache/llama-server.log" >&2
+  tail -20 "$log" >&2
+  stop "$port"
   return 1
 }
 
 stop() {
-  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
-  rm -f "$pidfile"
+  local pidfile="$cache/llama-server-$1.pid"
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
 }
 
 case "${1:-build}" in
   build) build ;;
   start) start "${2:-8088}" ;;
-  stop) stop ;;
-  *) echo "usage: $0 build|start [PORT]|stop" >&2; exit 2 ;;
+  stop) stop "${2:-8088}" ;;
+  *) echo "usage: $0 build | start [PORT] | stop [PORT]" >&2; exit 2 ;;
 esac

@@ -84,7 +84,12 @@ fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
             let s = args.to_scenario();
             scenario::validate(&s).map_err(|(field, message)| ScenarioError::Invalid {
                 path: origin.clone(),
-                field,
+                // The only scenario field a flag can make invalid past clap's own checks.
+                field: if field == "target.base_url" {
+                    "--server".into()
+                } else {
+                    field
+                },
                 message,
             })?;
             (s, origin)

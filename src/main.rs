@@ -9,9 +9,14 @@ use llm_loadtest::{app, cli::Cli};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return ExitCode::from(app::EXIT_USAGE);
+        }
         Err(e) => {
+            // --help and --version
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { app::EXIT_USAGE } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     app::init_logging();
@@ -22,4 +27,15 @@ fn main() -> ExitCode {
             ExitCode::from(app::EXIT_USAGE)
         }
     }
+}
+
+/// A clap usage error on one line: the message and what it names, without the usage block.
+fn one_line(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect();
+    format!("{} (see --help)", lines.join(" "))
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Goodput, Summary};
-use crate::monitor::Environment;
+use crate::monitor::{CpuTime, Environment};
 use crate::scenario::Scenario;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -61,13 +61,14 @@ pub struct PromptInfo {
     pub seed: u64,
 }
 
-/// CPU the harness process spent.
+/// What the harness process cost.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClientCost {
     /// Whole process, start to result.
-    pub cpu_s: f64,
+    pub cpu: CpuTime,
     /// During measured windows only (sum over points).
-    pub measuring_cpu_s: f64,
+    pub measuring_cpu: CpuTime,
+    pub peak_rss_mib: f64,
 }
 
 /// One measured point.
@@ -90,8 +91,8 @@ pub struct PointResult {
     pub goodput: Option<Goodput>,
     /// Base64 HdrHistogram V2+DEFLATE in microseconds, keyed like `latency_ms`.
     pub histograms: BTreeMap<String, String>,
-    /// CPU seconds the harness spent during this point's measured window.
-    pub client_cpu_s: f64,
+    /// CPU the harness spent during this point's measured window.
+    pub client_cpu: CpuTime,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

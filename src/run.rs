@@ -7,12 +7,11 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
 
-use cpu_time::ProcessTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{adapter_for, build_http_client, GenerationParams};
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
-use crate::monitor::{Environment, Host};
+use crate::monitor::{peak_rss_mib, CpuTime, Environment, Host};
 use crate::result::{write_json_atomic, ClientCost, PromptInfo, RunResult, Tool, SCHEMA_VERSION};
 use crate::scenario::Plan;
 use crate::server::{first_model, server_info};
@@ -157,14 +156,15 @@ pub async fn run_plan(
             arrival_seed: seed.wrapping_add(i as u64),
         };
         let point = run_point(&driver, spec, &settings, &mut log).await;
-        result.client.measuring_cpu_s += point.client_cpu_s;
+        result.client.measuring_cpu += point.client_cpu;
         result.points.push(point);
         result.finished_at = now_rfc3339();
         checkpoint(&result, options)?;
     }
     result.partial = cancel.is_cancelled();
     result.finished_at = now_rfc3339();
-    result.client.cpu_s = ProcessTime::now().as_duration().as_secs_f64();
+    result.client.cpu = CpuTime::now();
+    result.client.peak_rss_mib = peak_rss_mib();
     checkpoint(&result, options)?;
     Ok(result)
 }

@@ -9,7 +9,9 @@ mod error;
 mod exchange;
 pub mod openai;
 pub mod sse;
+mod timer;
 
 pub use adapter::{adapter_for, Adapter, GenerationParams};
 pub use error::{ErrorKind, RequestError};
-pub use exchange::{build_http_client, send, Exchange};
+pub use exchange::{build_http_client, send};
+pub use timer::{Exchange, StreamTimer};

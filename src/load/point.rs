@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use cpu_time::ProcessTime;
 use tokio::sync::mpsc;
 
 use super::{closed, open, progress, Arrivals, Driver, RequestLog};
 use crate::metrics::{PointAccumulator, PointTiming};
+use crate::monitor::CpuTime;
 use crate::result::PointResult;
 use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter};
 
@@ -46,7 +46,7 @@ pub async fn run_point(
     let mut acc = PointAccumulator::new(open_loop, spec.input_tokens, settings.slo);
     let bar = progress::point_bar(&spec.id, settings.stop);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let cpu = ProcessTime::now();
+    let cpu_before = CpuTime::now();
     let window_start = Instant::now();
     let load = async move {
         match spec.shape {
@@ -87,13 +87,13 @@ pub async fn run_point(
         }
     };
     tokio::join!(load, aggregate);
-    let cpu_s = cpu.elapsed().as_secs_f64();
+    let cpu = CpuTime::now() - cpu_before;
     bar.finish_and_clear();
     if let Err(e) = log.flush() {
         tracing::warn!("cannot write the request log: {e}");
     }
     let timing = PointTiming {
-        cpu_s,
+        cpu,
         partial: driver.cancel.is_cancelled(),
     };
     acc.finish(spec, timing)

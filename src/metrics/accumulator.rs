@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::request::TokenSource;
 use super::{GoodputCounter, LatencyHistogram, RequestFigures};
 use crate::client::Exchange;
+use crate::monitor::CpuTime;
 use crate::result::{
     Latencies, PointResult, RequestCounts, Schedule, Throughput, TokenStats, LATE_SEND_MS,
 };
@@ -15,8 +16,8 @@ use crate::scenario::{PointSpec, Slo};
 /// Facts about a point known only to the runner.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PointTiming {
-    /// CPU seconds the harness spent during the measured window.
-    pub cpu_s: f64,
+    /// CPU the harness spent during the measured window.
+    pub cpu: CpuTime,
     /// The point was interrupted.
     pub partial: bool,
 }
@@ -190,7 +191,7 @@ impl PointAccumulator {
             goodput: self.goodput.map(|g| g.finish()),
             histograms,
             requests: self.counts,
-            client_cpu_s: timing.cpu_s,
+            client_cpu: timing.cpu,
         }
     }
 }

@@ -78,7 +78,7 @@ mod tests {
     fn unknown_field_names_file_and_field() {
         let text = GOOD.replace("\"requests\"", "\"requestz\"");
         let msg = error_of(&text);
-        assert!(msg.starts_with("x.json: load"), "{msg}");
+        assert!(msg.starts_with("x.json: load.requestz: "), "{msg}");
         assert!(msg.contains("unknown field `requestz`"), "{msg}");
     }
 

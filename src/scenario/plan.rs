@@ -104,6 +104,7 @@ impl Plan {
         let base_url = reqwest::Url::parse(&expanded)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(server_root)
             .ok_or_else(|| {
                 invalid(
                     "target.base_url",
@@ -186,6 +187,15 @@ impl Plan {
     }
 }
 
+/// The server's root with a trailing slash, so that `v1/...` and `tokenize` join below it;
+/// a base URL given as `.../v1` (the OpenAI client convention) means its parent.
+fn server_root(mut url: reqwest::Url) -> reqwest::Url {
+    let path = url.path().trim_end_matches('/');
+    let root = format!("{}/", path.strip_suffix("/v1").unwrap_or(path));
+    url.set_path(&root);
+    url
+}
+
 /// `key=value` pairs in key order, comma-separated.
 fn point_id(params: &BTreeMap<String, Value>) -> String {
     params
@@ -236,6 +246,23 @@ mod tests {
         );
         assert_eq!(p.target.base_url.as_str(), "http://127.0.0.1:9/");
         assert_eq!(p.points[0].id, "input_tokens=1,rate=0.5");
+    }
+
+    #[test]
+    fn base_url_is_the_server_root() {
+        for (given, root) in [
+            ("http://h:8000", "http://h:8000/"),
+            ("http://h:8000/v1", "http://h:8000/"),
+            ("http://h:8000/v1/", "http://h:8000/"),
+            ("http://h/proxy/llm", "http://h/proxy/llm/"),
+        ] {
+            let url = server_root(reqwest::Url::parse(given).unwrap());
+            assert_eq!(url.as_str(), root);
+            assert_eq!(
+                url.join("v1/models").unwrap().as_str(),
+                format!("{root}v1/models")
+            );
+        }
     }
 
     #[test]

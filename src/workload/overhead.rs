@@ -28,7 +28,14 @@ pub async fn measure_template_overhead(
         ignore_eos: false,
         stream: false,
     };
-    let exchange = client::send(http, url, adapter.body(&params, &content).into(), false, timeout).await;
+    let exchange = client::send(
+        http,
+        url,
+        adapter.body(&params, &content).into(),
+        false,
+        timeout,
+    )
+    .await;
     let usage = exchange.usage?;
     let own = tokenizer.count(&content).await.ok()? as u32;
     Some(usage.prompt_tokens.saturating_sub(own))

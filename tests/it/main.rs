@@ -1,1 +1,9 @@
+//! Integration tests: the `llm-loadtest` binary against wiremock mocks, a timed SSE
+//! fixture server and, when `LLM_LOADTEST_REAL_SERVER` holds its URL, a real llama-server.
 
+mod cli;
+mod faults;
+mod fixture;
+mod real_server;
+mod secrets;
+mod timing;

@@ -1,0 +1,83 @@
+//! CPU time and peak memory of the harness process (getrusage), split into user time (the
+//! harness's own work) and system time (the kernel delivering packets and waking it).
+
+use std::ops::{AddAssign, Sub};
+
+use serde::{Deserialize, Serialize};
+
+/// CPU seconds spent by the process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuTime {
+    pub user_s: f64,
+    pub system_s: f64,
+}
+
+fn seconds(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
+fn usage() -> libc::rusage {
+    // SAFETY: getrusage writes a complete `rusage` into the zeroed struct we pass; with
+    // RUSAGE_SELF and a valid pointer it cannot fail.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+impl CpuTime {
+    /// CPU time of this process since it started.
+    pub fn now() -> Self {
+        let u = usage();
+        Self {
+            user_s: seconds(u.ru_utime),
+            system_s: seconds(u.ru_stime),
+        }
+    }
+
+    pub fn total_s(&self) -> f64 {
+        self.user_s + self.system_s
+    }
+}
+
+impl Sub for CpuTime {
+    type Output = CpuTime;
+    fn sub(self, earlier: CpuTime) -> CpuTime {
+        CpuTime {
+            user_s: self.user_s - earlier.user_s,
+            system_s: self.system_s - earlier.system_s,
+        }
+    }
+}
+
+impl AddAssign for CpuTime {
+    fn add_assign(&mut self, other: CpuTime) {
+        self.user_s += other.user_s;
+        self.system_s += other.system_s;
+    }
+}
+
+/// Peak resident memory of this process, in MiB.
+pub fn peak_rss_mib() -> f64 {
+    // ru_maxrss is in KiB on Linux.
+    usage().ru_maxrss as f64 / 1024.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_grows_with_work() {
+        let before = CpuTime::now();
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_add(i * i);
+        }
+        std::hint::black_box(x);
+        let spent = CpuTime::now() - before;
+        assert!(spent.total_s() > 0.0 && spent.user_s >= 0.0);
+        assert!(peak_rss_mib() > 1.0);
+    }
+}

@@ -1,0 +1,141 @@
+//! Usage errors: one clear line naming the flag or field, exit code 2. Scenario files in
+//! `scenarios/` are valid and the committed JSON Schema is current.
+
+use std::path::Path;
+
+use crate::fixture::run_plain;
+
+fn assert_usage_error(args: &[&str], names: &str) {
+    let (code, stdout, stderr) = run_plain(args);
+    assert_eq!(code, 2, "{args:?}: {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+    assert!(
+        lines[0].contains(names),
+        "`{}` should name {names}",
+        lines[0]
+    );
+}
+
+#[test]
+fn bad_flags_are_one_line_and_exit_2() {
+    assert_usage_error(
+        &["run", "--server", "http://127.0.0.1:1", "--bogus"],
+        "--bogus",
+    );
+    assert_usage_error(&["run", "--model", "m"], "--server");
+    assert_usage_error(
+        &[
+            "run",
+            "--server",
+            "http://127.0.0.1:1",
+            "--concurrency",
+            "0",
+        ],
+        "--concurrency",
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "--server",
+            "http://127.0.0.1:1",
+            "--goodput",
+            "ttft=5",
+        ],
+        "--goodput",
+    );
+    assert_usage_error(
+        &[
+            "run",
+            "--server",
+            "http://127.0.0.1:1",
+            "--arrival",
+            "poisson",
+        ],
+        "--request-rate",
+    );
+    assert_usage_error(&["run", "--server", "not a url"], "--server");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const SCENARIO: &str = r#"{
+  "name": "t",
+  "target": {"base_url": "http://127.0.0.1:1"},
+  "workload": {"input_tokens": [64], "output_tokens": 8},
+  "load": {"concurrency": [1], "requests": 2}
+}"#;
+
+#[test]
+fn bad_scenario_fields_name_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = write(
+        dir.path(),
+        "unknown.json",
+        &SCENARIO.replace("\"requests\"", "\"requestz\""),
+    );
+    assert_usage_error(
+        &["run", &unknown],
+        "unknown.json: load.requestz: unknown field `requestz`",
+    );
+    assert_usage_error(&["validate", &unknown], "unknown field `requestz`");
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        &SCENARIO.replace("[64]", "[\"many\"]"),
+    );
+    assert_usage_error(&["run", &wrong], "wrong.json: workload.input_tokens");
+    let both = write(
+        dir.path(),
+        "both.json",
+        &SCENARIO.replace("\"requests\": 2", "\"requests\": 2, \"duration_s\": 5"),
+    );
+    assert_usage_error(
+        &["validate", &both],
+        "both.json: load: give exactly one of `requests` or `duration_s`",
+    );
+    assert_usage_error(
+        &["run", &format!("{}/missing.json", dir.path().display())],
+        "missing.json: cannot read",
+    );
+    let good = write(dir.path(), "good.json", SCENARIO);
+    assert_usage_error(&["run", &good, "--concurrency", "4"], "--concurrency");
+}
+
+#[test]
+fn shipped_scenarios_validate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json") && !p.ends_with("scenario.schema.json")
+        })
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert!(!files.is_empty());
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, stdout, stderr) = run_plain(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), files.len());
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let (code, stdout, _) = run_plain(&["schema"]);
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        stdout, committed,
+        "regenerate with: cargo run -- schema > scenarios/scenario.schema.json"
+    );
+}

@@ -1,0 +1,256 @@
+//! Shared fixtures: running the binary and reading what it wrote; a timed SSE server
+//! (axum, absolute deadlines, one thread of its own) that sends the first token after a
+//! set delay and the next ones at a set interval; wiremock helpers.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use serde_json::{json, Value};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// What one run of the binary left behind.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn result_path(&self) -> PathBuf {
+        self.dir.path().join("result.json")
+    }
+    pub fn requests_path(&self) -> PathBuf {
+        self.dir.path().join("requests.jsonl")
+    }
+    pub fn result(&self) -> Value {
+        let text = std::fs::read_to_string(self.result_path())
+            .unwrap_or_else(|e| panic!("no result ({e}); stderr: {}", self.stderr));
+        serde_json::from_str(&text).unwrap()
+    }
+    pub fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.requests_path())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+    /// The error counts of point `i`.
+    pub fn errors(&self, i: usize) -> Value {
+        self.result()["points"][i]["requests"]["errors"].clone()
+    }
+}
+
+/// Runs `llm-loadtest ARGS --output DIR/result.json --requests-out DIR/requests.jsonl`.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("llm-loadtest").unwrap();
+    cmd.args(args)
+        .arg("--output")
+        .arg(dir.path().join("result.json"))
+        .arg("--requests-out")
+        .arg(dir.path().join("requests.jsonl"))
+        .env_remove("LLM_LOADTEST_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .timeout(Duration::from_secs(120));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    }
+}
+
+/// Runs the binary with exactly `args` (no output flags); returns (code, stdout, stderr).
+pub fn run_plain(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("llm-loadtest")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One streamed chat chunk carrying `text`.
+pub fn content_chunk(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {"content": text}}]})
+    )
+}
+
+/// The final usage chunk and `[DONE]`.
+pub fn usage_and_done(prompt_tokens: usize, completion_tokens: u64) -> String {
+    let usage = json!({"choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}});
+    format!("data: {usage}\n\ndata: [DONE]\n\n")
+}
+
+/// Tokens of a prompt for the fixtures: whitespace-separated words.
+pub fn count_words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+fn prompt_of(body: &Value) -> String {
+    body["messages"][0]["content"]
+        .as_str()
+        .or(body["prompt"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// llama.cpp's `/tokenize` for wiremock: one token per word.
+pub struct WordTokenizer;
+
+impl Respond for WordTokenizer {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let n = count_words(body["content"].as_str().unwrap_or_default());
+        ResponseTemplate::new(200).set_body_json(json!({"tokens": vec![1; n]}))
+    }
+}
+
+/// A complete, successful streamed response of `tokens` tokens.
+pub fn ok_stream(prompt_tokens: usize, tokens: u64) -> ResponseTemplate {
+    let mut body: String = (0..tokens)
+        .map(|i| content_chunk(&format!(" t{i}")))
+        .collect();
+    body.push_str(&usage_and_done(prompt_tokens, tokens));
+    sse(body)
+}
+
+/// An SSE response with `body`.
+pub fn sse(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/event-stream")
+        .set_body_raw(body, "text/event-stream")
+}
+
+/// Pacing of the timed server.
+#[derive(Clone, Copy)]
+pub struct Timing {
+    pub first_token_ms: u64,
+    pub itl_ms: u64,
+    /// Stop sending (without closing) after this many tokens.
+    pub stall_after: Option<u64>,
+}
+
+/// Starts the timed SSE server on a free port, in a thread with its own runtime.
+pub fn timed_server(timing: Timing) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = Router::new()
+                .route(
+                    "/v1/chat/completions",
+                    post(move |arrival, body| timed_chat(timing, arrival, body)),
+                )
+                .route("/tokenize", post(tokenize))
+                .layer(axum::middleware::from_fn(stamp_arrival));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    addr
+}
+
+async fn tokenize(Json(body): Json<Value>) -> Json<Value> {
+    Json(json!({"tokens": vec![1; count_words(body["content"].as_str().unwrap_or_default())]}))
+}
+
+/// When a request's head arrived, before its body is read and parsed.
+#[derive(Clone, Copy)]
+struct Arrival(tokio::time::Instant);
+
+async fn stamp_arrival(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    request
+        .extensions_mut()
+        .insert(Arrival(tokio::time::Instant::now()));
+    next.run(request).await
+}
+
+async fn timed_chat(
+    timing: Timing,
+    Extension(arrival): Extension<Arrival>,
+    Json(body): Json<Value>,
+) -> Response {
+    let tokens = body["max_tokens"].as_u64().unwrap_or(16);
+    let prompt_tokens = count_words(&prompt_of(&body));
+    if body["stream"] != json!(true) {
+        let answer = json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens}
+        });
+        return Json(answer).into_response();
+    }
+    let start = arrival.0;
+    let chunks = futures_util::stream::unfold(0u64, move |i| async move {
+        if i > tokens {
+            return None;
+        }
+        if i == tokens {
+            return Some((
+                Ok::<_, Infallible>(Bytes::from(usage_and_done(prompt_tokens, tokens))),
+                i + 1,
+            ));
+        }
+        if timing.stall_after == Some(i) {
+            std::future::pending::<()>().await;
+        }
+        let due = start + Duration::from_millis(timing.first_token_ms + timing.itl_ms * i);
+        sleep_precisely_until(due).await;
+        Some((Ok(Bytes::from(content_chunk(&format!(" t{i}")))), i + 1))
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(chunks))
+        .unwrap()
+}
+
+/// Tokio timers fire on the next whole millisecond; the last stretch is waited out by
+/// yielding, so the fixture sends within microseconds of `due`.
+async fn sleep_precisely_until(due: tokio::time::Instant) {
+    tokio::time::sleep_until(due - Duration::from_micros(1500)).await;
+    while tokio::time::Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A local port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Serializes the tests whose figures depend on the machine being quiet (timing) with the
+/// ones that load it (the real server), so that neither disturbs the other.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    EXCLUSIVE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

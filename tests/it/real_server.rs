@@ -1,0 +1,127 @@
+//! Against a real llama-server (`.ci/run` builds and starts one and sets
+//! `LLM_LOADTEST_REAL_SERVER`; without it these tests say so and pass): exact prompt and
+//! output lengths by the server's own `usage`, no prompt-cache hits beyond the chat
+//! template's lead-in, client TPOT against the server's `timings`, TTFT never below the
+//! server's prompt time, and a prompt over the context length counted as such.
+
+use serde_json::Value;
+
+use crate::fixture::{exclusive, run};
+
+fn server() -> Option<String> {
+    match std::env::var("LLM_LOADTEST_REAL_SERVER") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("LLM_LOADTEST_REAL_SERVER is not set: the real-server test does not run");
+            None
+        }
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+#[test]
+fn llama_server_measurements_agree_with_the_server() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let r = run(
+        &[
+            "run",
+            "--server",
+            &url,
+            "--model",
+            "SmolLM2-135M-Instruct",
+            "--concurrency",
+            "1,4",
+            "--num-prompts",
+            "16",
+            "--input-len",
+            "512",
+            "--output-len",
+            "64",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let result = r.result();
+    let points = result["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    let lead_in = result["prompts"]["template_overhead_tokens"]
+        .as_u64()
+        .expect("server reports usage");
+    let requests = r.requests();
+    for point in points {
+        let id = point["id"].as_str().unwrap();
+        assert_eq!(point["requests"]["ok"], 16, "{id}: {}", point["requests"]);
+        let lines: Vec<&Value> = requests.iter().filter(|l| l["point"] == id).collect();
+        assert_eq!(lines.len(), 16);
+        let mut server_tpot = Vec::new();
+        for line in &lines {
+            let usage = &line["usage"];
+            assert_eq!(usage["completion_tokens"], 64, "{line}");
+            let prompt = usage["prompt_tokens"].as_i64().unwrap();
+            assert!((prompt - 512).abs() <= 2, "prompt tokens {prompt}");
+            let timings = &line["server_timings"];
+            let cached = timings["cache_n"].as_u64().unwrap();
+            assert!(
+                cached <= lead_in,
+                "{cached} cached tokens, template lead-in {lead_in}"
+            );
+            let prompt_ms = timings["prompt_ms"].as_f64().unwrap();
+            let ttft = line["ttft_ms"].as_f64().unwrap();
+            assert!(
+                ttft >= prompt_ms,
+                "TTFT {ttft} below the server's prompt_ms {prompt_ms}"
+            );
+            server_tpot.push(timings["predicted_per_token_ms"].as_f64().unwrap());
+        }
+        let client_tpot = point["latency_ms"]["tpot"]["p50"].as_f64().unwrap();
+        let server_tpot = median(server_tpot);
+        let ratio = client_tpot / server_tpot;
+        eprintln!("{id}: client TPOT p50 {client_tpot:.2} ms, server median {server_tpot:.2} ms, ratio {ratio:.3}");
+        assert!((ratio - 1.0).abs() <= 0.10, "{id}: ratio {ratio}");
+    }
+    let cpu = &result["client"];
+    eprintln!(
+        "client CPU: whole process {:.3} s user + {:.3} s system; measuring {:.3} s user + {:.3} s system; peak RSS {:.1} MiB",
+        cpu["cpu"]["user_s"].as_f64().unwrap(),
+        cpu["cpu"]["system_s"].as_f64().unwrap(),
+        cpu["measuring_cpu"]["user_s"].as_f64().unwrap(),
+        cpu["measuring_cpu"]["system_s"].as_f64().unwrap(),
+        cpu["peak_rss_mib"].as_f64().unwrap(),
+    );
+}
+
+#[test]
+fn llama_server_context_overflow_is_counted() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let r = run(
+        &[
+            "run",
+            "--server",
+            &url,
+            "--model",
+            "SmolLM2-135M-Instruct",
+            "--num-prompts",
+            "2",
+            "--input-len",
+            "9000",
+            "--output-len",
+            "8",
+            "--warmup",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.errors(0), serde_json::json!({"context_overflow": 2}));
+}

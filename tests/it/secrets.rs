@@ -1,0 +1,116 @@
+//! An API key reaches the server and nothing else: not the result, the JSONL, stdout or
+//! any log line, even at trace level.
+
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::fixture::{ok_stream, run, WordTokenizer};
+
+const SECRET: &str = "sk-test-secret";
+
+async fn server_requiring_the_key() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tokenize"))
+        .respond_with(WordTokenizer)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(ok_stream(8, 4))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn assert_no_secret(r: &crate::fixture::Run) {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.result()["points"][0]["requests"]["ok"],
+        2,
+        "the key must reach the server"
+    );
+    for (what, text) in [
+        ("result", std::fs::read_to_string(r.result_path()).unwrap()),
+        (
+            "requests",
+            std::fs::read_to_string(r.requests_path()).unwrap(),
+        ),
+        ("stdout", r.stdout.clone()),
+        ("stderr", r.stderr.clone()),
+    ] {
+        assert!(!text.contains(SECRET), "the key leaked into {what}");
+    }
+    assert!(
+        !r.stderr.is_empty(),
+        "trace logging produced output to check"
+    );
+}
+
+#[tokio::test]
+async fn api_key_flag_never_reaches_outputs_or_logs() {
+    let server = server_requiring_the_key().await;
+    let url = server.uri();
+    let r = tokio::task::spawn_blocking(move || {
+        run(
+            &[
+                "run",
+                "--server",
+                &url,
+                "--model",
+                "m",
+                "--num-prompts",
+                "2",
+                "--input-len",
+                "8",
+                "--output-len",
+                "4",
+                "--warmup",
+                "1",
+                "--api-key",
+                SECRET,
+            ],
+            &[("LLM_LOADTEST_LOG", "trace")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_no_secret(&r);
+}
+
+#[tokio::test]
+async fn api_key_from_the_environment_never_reaches_outputs_or_logs() {
+    let server = server_requiring_the_key().await;
+    let url = server.uri();
+    let r = tokio::task::spawn_blocking(move || {
+        run(
+            &[
+                "run",
+                "--server",
+                &url,
+                "--model",
+                "m",
+                "--num-prompts",
+                "2",
+                "--input-len",
+                "8",
+                "--output-len",
+                "4",
+                "--warmup",
+                "0",
+            ],
+            &[("OPENAI_API_KEY", SECRET), ("LLM_LOADTEST_LOG", "trace")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_no_secret(&r);
+}
