@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use crate::fixture::{closed_port, content_chunk, ok_stream, run, sse, WordTokenizer};
+use crate::fixture::{
+    closed_port, content_chunk, mock_server, ok_stream, run_against, run_against_async, sse,
+};
 
 /// Answers the n-th streamed request with the n-th fault.
 struct FaultSequence {
@@ -26,12 +28,7 @@ const LLAMA_CPP_OVERFLOW: &str = r#"{"error":{"code":400,"message":"the request 
 
 #[tokio::test]
 async fn each_fault_is_counted_under_its_own_kind() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/tokenize"))
-        .respond_with(WordTokenizer)
-        .mount(&server)
-        .await;
+    let server = mock_server().await;
     // The template-overhead probe (not streamed) succeeds.
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -52,7 +49,6 @@ async fn each_fault_is_counted_under_its_own_kind() {
         ok_stream(8, 4).set_delay(Duration::from_secs(3)), // stalls past --timeout 1
         ok_stream(8, 4),
     ];
-    let n = faults.len();
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(body_partial_json(json!({"stream": true})))
@@ -63,34 +59,9 @@ async fn each_fault_is_counted_under_its_own_kind() {
         .mount(&server)
         .await;
 
-    let url = server.uri();
-    let requests = n.to_string();
-    let r = tokio::task::spawn_blocking(move || {
-        run(
-            &[
-                "run",
-                "--server",
-                &url,
-                "--model",
-                "m",
-                "--concurrency",
-                "1",
-                "--num-prompts",
-                &requests,
-                "--input-len",
-                "8",
-                "--output-len",
-                "4",
-                "--warmup",
-                "0",
-                "--timeout",
-                "1",
-            ],
-            &[],
-        )
-    })
-    .await
-    .unwrap();
+    let flags =
+        "--concurrency 1 --num-prompts 8 --input-len 8 --output-len 4 --warmup 0 --timeout 1";
+    let r = run_against_async(server.uri(), flags, &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert_eq!(
@@ -116,26 +87,8 @@ async fn each_fault_is_counted_under_its_own_kind() {
 #[test]
 fn connection_refused_is_counted() {
     let url = format!("http://127.0.0.1:{}", closed_port());
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "m",
-            "--num-prompts",
-            "3",
-            "--input-len",
-            "8",
-            "--output-len",
-            "4",
-            "--warmup",
-            "0",
-            "--tokenizer",
-            "cl100k_base",
-        ],
-        &[],
-    );
+    let flags = "--num-prompts 3 --input-len 8 --output-len 4 --warmup 0 --tokenizer cl100k_base";
+    let r = run_against(&url, flags, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.errors(0), json!({"connect": 3}));
 }

@@ -71,6 +71,35 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Runs `llm-loadtest run --server URL --model m FLAGS` (flags separated by spaces).
+pub fn run_against(url: &str, flags: &str, env: &[(&str, &str)]) -> Run {
+    let mut args = vec!["run", "--server", url, "--model", "m"];
+    args.extend(flags.split_whitespace());
+    run(&args, env)
+}
+
+/// [`run_against`] from an async test, off the runtime that serves its mocks.
+pub async fn run_against_async(
+    url: String,
+    flags: &'static str,
+    env: &'static [(&'static str, &'static str)],
+) -> Run {
+    tokio::task::spawn_blocking(move || run_against(&url, flags, env))
+        .await
+        .unwrap()
+}
+
+/// A wiremock server with llama.cpp's `/tokenize` (one token per word).
+pub async fn mock_server() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/tokenize"))
+        .respond_with(WordTokenizer)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// Runs the binary with exactly `args` (no output flags); returns (code, stdout, stderr).
 pub fn run_plain(args: &[&str]) -> (i32, String, String) {
     let out = assert_cmd::Command::cargo_bin("llm-loadtest")

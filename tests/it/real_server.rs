@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::fixture::{exclusive, run};
+use crate::fixture::{exclusive, run_against};
 
 fn server() -> Option<String> {
     match std::env::var("LLM_LOADTEST_REAL_SERVER") {
@@ -32,22 +32,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn llama_server_measurements_agree_with_the_server() {
     let Some(url) = server() else { return };
     let _quiet = exclusive();
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "SmolLM2-135M-Instruct",
-            "--concurrency",
-            "1,4",
-            "--num-prompts",
-            "16",
-            "--input-len",
-            "512",
-            "--output-len",
-            "64",
-        ],
+    let r = run_against(
+        &url,
+        "--concurrency 1,4 --num-prompts 16 --input-len 512 --output-len 64",
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -104,22 +91,9 @@ fn llama_server_measurements_agree_with_the_server() {
 fn llama_server_context_overflow_is_counted() {
     let Some(url) = server() else { return };
     let _quiet = exclusive();
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "SmolLM2-135M-Instruct",
-            "--num-prompts",
-            "2",
-            "--input-len",
-            "9000",
-            "--output-len",
-            "8",
-            "--warmup",
-            "0",
-        ],
+    let r = run_against(
+        &url,
+        "--num-prompts 2 --input-len 9000 --output-len 8 --warmup 0",
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -4,17 +4,13 @@
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::fixture::{ok_stream, run, WordTokenizer};
+use crate::fixture::{mock_server, ok_stream, run_against_async, Run};
 
 const SECRET: &str = "sk-test-secret";
+const FLAGS: &str = "--num-prompts 2 --input-len 8 --output-len 4 --warmup 1";
 
 async fn server_requiring_the_key() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/tokenize"))
-        .respond_with(WordTokenizer)
-        .mount(&server)
-        .await;
+    let server = mock_server().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(header("authorization", format!("Bearer {SECRET}").as_str()))
@@ -31,7 +27,7 @@ async fn server_requiring_the_key() -> MockServer {
     server
 }
 
-fn assert_no_secret(r: &crate::fixture::Run) {
+fn assert_no_secret(r: &Run) {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.result()["points"][0]["requests"]["ok"],
@@ -58,59 +54,15 @@ fn assert_no_secret(r: &crate::fixture::Run) {
 #[tokio::test]
 async fn api_key_flag_never_reaches_outputs_or_logs() {
     let server = server_requiring_the_key().await;
-    let url = server.uri();
-    let r = tokio::task::spawn_blocking(move || {
-        run(
-            &[
-                "run",
-                "--server",
-                &url,
-                "--model",
-                "m",
-                "--num-prompts",
-                "2",
-                "--input-len",
-                "8",
-                "--output-len",
-                "4",
-                "--warmup",
-                "1",
-                "--api-key",
-                SECRET,
-            ],
-            &[("LLM_LOADTEST_LOG", "trace")],
-        )
-    })
-    .await
-    .unwrap();
+    let flags = "--num-prompts 2 --input-len 8 --output-len 4 --warmup 1 --api-key sk-test-secret";
+    let r = run_against_async(server.uri(), flags, &[("LLM_LOADTEST_LOG", "trace")]).await;
     assert_no_secret(&r);
 }
 
 #[tokio::test]
 async fn api_key_from_the_environment_never_reaches_outputs_or_logs() {
     let server = server_requiring_the_key().await;
-    let url = server.uri();
-    let r = tokio::task::spawn_blocking(move || {
-        run(
-            &[
-                "run",
-                "--server",
-                &url,
-                "--model",
-                "m",
-                "--num-prompts",
-                "2",
-                "--input-len",
-                "8",
-                "--output-len",
-                "4",
-                "--warmup",
-                "0",
-            ],
-            &[("OPENAI_API_KEY", SECRET), ("LLM_LOADTEST_LOG", "trace")],
-        )
-    })
-    .await
-    .unwrap();
+    let env = &[("OPENAI_API_KEY", SECRET), ("LLM_LOADTEST_LOG", "trace")];
+    let r = run_against_async(server.uri(), FLAGS, env).await;
     assert_no_secret(&r);
 }

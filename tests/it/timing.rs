@@ -1,7 +1,7 @@
 //! Timing fidelity against the timed SSE fixture: first token after 200 ms, then one every
 //! 20 ms, measured as TTFT 200 ms and ITL 20 ms within 2 ms at p50.
 
-use crate::fixture::{exclusive, run, timed_server, Timing};
+use crate::fixture::{exclusive, run_against, timed_server, Timing};
 
 fn within(value: f64, expected: f64, tolerance: f64) -> bool {
     (value - expected).abs() <= tolerance
@@ -16,24 +16,9 @@ fn ttft_and_itl_match_the_fixture_pacing() {
         stall_after: None,
     });
     let url = format!("http://{addr}");
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "m",
-            "--concurrency",
-            "1,4",
-            "--num-prompts",
-            "8",
-            "--input-len",
-            "64",
-            "--output-len",
-            "12",
-            "--warmup",
-            "1",
-        ],
+    let r = run_against(
+        &url,
+        "--concurrency 1,4 --num-prompts 8 --input-len 64 --output-len 12 --warmup 1",
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -78,24 +63,9 @@ fn a_stall_mid_stream_is_a_timeout_with_the_tokens_seen_so_far() {
         stall_after: Some(3),
     });
     let url = format!("http://{addr}");
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "m",
-            "--num-prompts",
-            "2",
-            "--input-len",
-            "8",
-            "--output-len",
-            "8",
-            "--warmup",
-            "0",
-            "--timeout",
-            "1",
-        ],
+    let r = run_against(
+        &url,
+        "--num-prompts 2 --input-len 8 --output-len 8 --warmup 0 --timeout 1",
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -114,28 +84,7 @@ fn open_loop_sends_on_schedule_and_reports_latency_from_it() {
         stall_after: None,
     });
     let url = format!("http://{addr}");
-    let r = run(
-        &[
-            "run",
-            "--server",
-            &url,
-            "--model",
-            "m",
-            "--request-rate",
-            "20",
-            "--arrival",
-            "constant",
-            "--num-prompts",
-            "20",
-            "--input-len",
-            "16",
-            "--output-len",
-            "4",
-            "--warmup",
-            "0",
-        ],
-        &[],
-    );
+    let r = run_against(&url, "--request-rate 20 --arrival constant --num-prompts 20 --input-len 16 --output-len 4 --warmup 0", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let point = &r.result()["points"][0];
     assert_eq!(point["id"], "input_tokens=16,rate=20.0");
