@@ -8,8 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::report::summary_table;
-use crate::run::{run_plan, RunOptions};
-use crate::scenario::{self, Plan, Scenario, ScenarioError, Secret};
+use crate::result::write_json_atomic;
+use crate::run::{run_plan, write_error, RunError, RunOptions};
+use crate::scenario::{self, Plan, Scenario, ScenarioError};
 
 /// Usage, input or harness error.
 pub const EXIT_USAGE: u8 = 2;
@@ -77,8 +78,17 @@ fn validate_files(files: &[PathBuf]) -> Outcome {
 
 /// The scenario of a `run`, from its file or its flags, with target overrides applied.
 fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
-    let (mut scenario, origin) = match &args.scenario {
-        Some(path) => (scenario::load_file(path)?, path.clone()),
+    match &args.scenario {
+        Some(path) => {
+            let mut scenario = scenario::load_file(path)?;
+            if let Some(server) = &args.server {
+                scenario.target.base_url = server.clone();
+            }
+            if let Some(model) = &args.model {
+                scenario.target.model = Some(model.clone());
+            }
+            Ok((scenario, path.clone()))
+        }
         None => {
             let origin = PathBuf::from("command line");
             let s = args.to_scenario();
@@ -92,21 +102,14 @@ fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
                 },
                 message,
             })?;
-            (s, origin)
+            Ok((s, origin))
         }
-    };
-    if let Some(server) = &args.server {
-        scenario.target.base_url = server.clone();
     }
-    if let Some(model) = &args.model {
-        scenario.target.model = Some(model.clone());
-    }
-    Ok((scenario, origin))
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     let (scenario, origin) = scenario_of(args)?;
-    let plan = Plan::new(scenario, args.api_key.clone().map(Secret::new), &origin)?;
+    let plan = Plan::new(scenario, args.api_key.clone(), &origin)?;
     let options = RunOptions {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
@@ -122,9 +125,17 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_ctrl_c(cancel.clone()));
         run_plan(&plan, &options, &cancel).await
-    })?;
+    });
+    let result = match result {
+        Err(RunError::Interrupted) => {
+            eprintln!("interrupted before the first point: nothing was measured");
+            return Ok(Outcome::Interrupted);
+        }
+        other => other?,
+    };
     print!("{}", summary_table(&result));
     if let Some(path) = &options.output {
+        write_json_atomic(path, &result).map_err(write_error(path))?;
         println!("result: {}", path.display());
     }
     if result.partial {

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::scenario::{
     Api, Arrival, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice, Workload,
 };
+use crate::secret::Secret;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,15 +34,6 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-}
-
-/// API flavour (`openai` is chat, as in the seed CLI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AdapterArg {
-    #[value(name = "openai-chat", alias = "openai", alias = "chat")]
-    OpenaiChat,
-    #[value(name = "openai-completions", alias = "completions")]
-    OpenaiCompletions,
 }
 
 /// The seed's test presets.
@@ -108,8 +100,8 @@ pub struct RunArgs {
     pub model: Option<String>,
     /// API key [default: $LLM_LOADTEST_API_KEY, then $OPENAI_API_KEY]; prefer the
     /// environment, since arguments are visible to other users of the machine
-    #[arg(long)]
-    pub api_key: Option<String>,
+    #[arg(long, value_parser = |key: &str| Ok::<_, String>(Secret::new(key)))]
+    pub api_key: Option<Secret>,
     /// Write the result JSON here (atomically, after every point)
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
@@ -140,7 +132,7 @@ pub struct AdhocArgs {
         requires = "request_rate",
         conflicts_with = "scenario"
     )]
-    pub arrival: Option<ArrivalArg>,
+    pub arrival: Option<Arrival>,
     /// Gamma shape for --arrival gamma (1 = Poisson, < 1 burstier)
     #[arg(long, value_parser = positive_f64, requires = "request_rate", conflicts_with = "scenario")]
     pub burstiness: Option<f64>,
@@ -178,34 +170,17 @@ pub struct AdhocArgs {
         default_value = "openai-chat",
         conflicts_with = "scenario"
     )]
-    pub adapter: AdapterArg,
+    pub adapter: Api,
     /// Goodput SLO, e.g. ttft:500,tpot:50,e2e:5000 (milliseconds)
     #[arg(long, value_parser = parse_goodput, conflicts_with = "scenario")]
     pub goodput: Option<Slo>,
     /// Tokenizer for prompt lengths
     #[arg(long, value_enum, default_value = "auto", conflicts_with = "scenario")]
-    pub tokenizer: TokenizerArg,
+    pub tokenizer: TokenizerChoice,
     /// Seed of the prompt and arrival generators [default: a new one per run, recorded in
     /// the result; a fixed seed replays prompts a server's prompt cache may remember]
     #[arg(long, conflicts_with = "scenario")]
     pub seed: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ArrivalArg {
-    Constant,
-    Poisson,
-    Gamma,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokenizerArg {
-    Auto,
-    Server,
-    #[value(name = "cl100k_base")]
-    Cl100kBase,
-    #[value(name = "o200k_base")]
-    O200kBase,
 }
 
 fn positive_f64(text: &str) -> Result<f64, String> {
@@ -269,18 +244,10 @@ impl RunArgs {
             description: None,
             target: Target {
                 base_url: self.server.clone().unwrap_or_default(),
-                api: match a.adapter {
-                    AdapterArg::OpenaiChat => Api::Chat,
-                    AdapterArg::OpenaiCompletions => Api::Completions,
-                },
+                api: a.adapter,
                 model: self.model.clone(),
                 api_key_env: None,
-                tokenizer: match a.tokenizer {
-                    TokenizerArg::Auto => TokenizerChoice::Auto,
-                    TokenizerArg::Server => TokenizerChoice::Server,
-                    TokenizerArg::Cl100kBase => TokenizerChoice::Cl100kBase,
-                    TokenizerArg::O200kBase => TokenizerChoice::O200kBase,
-                },
+                tokenizer: a.tokenizer,
             },
             workload: Workload {
                 input_tokens: vec![a.input_len.unwrap_or(preset.input_len)],
@@ -295,11 +262,7 @@ impl RunArgs {
             load: Load {
                 concurrency,
                 rate,
-                arrival: match a.arrival {
-                    Some(ArrivalArg::Constant) => Arrival::Constant,
-                    Some(ArrivalArg::Gamma) => Arrival::Gamma,
-                    Some(ArrivalArg::Poisson) | None => Arrival::Poisson,
-                },
+                arrival: a.arrival.unwrap_or_default(),
                 burstiness: a.burstiness.unwrap_or(1.0),
                 requests,
                 duration_s,

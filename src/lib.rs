@@ -14,5 +14,6 @@ pub mod report;
 pub mod result;
 pub mod run;
 pub mod scenario;
+pub mod secret;
 pub mod server;
 pub mod workload;

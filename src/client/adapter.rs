@@ -1,6 +1,8 @@
 //! The adapter trait: how one API flavour shapes a request. Responses of all OpenAI
 //! flavours share one parser (`openai`).
 
+use serde::Serialize;
+
 use crate::scenario::Api;
 
 /// Per-request generation settings.
@@ -28,22 +30,74 @@ pub fn adapter_for(api: Api) -> Box<dyn Adapter> {
     }
 }
 
-/// Fields every OpenAI-style body shares: model, max_tokens, stream with usage, ignore_eos.
-pub(super) fn common_fields(
-    params: &GenerationParams,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut body = serde_json::Map::new();
-    body.insert("model".into(), params.model.clone().into());
-    body.insert("max_tokens".into(), params.max_tokens.into());
-    body.insert("stream".into(), params.stream.into());
-    if params.stream {
-        body.insert(
-            "stream_options".into(),
-            serde_json::json!({"include_usage": true}),
+/// An OpenAI-style request body: the shared fields and the flavour's `input`, serialized
+/// straight from borrowed data (the prompt is never copied into a JSON tree).
+#[derive(Serialize)]
+struct Body<'a, I: Serialize> {
+    model: &'a str,
+    max_tokens: u32,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    ignore_eos: bool,
+    #[serde(flatten)]
+    input: I,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// The JSON body of `params` with the flavour's `input` fields.
+pub(super) fn body(params: &GenerationParams, input: impl Serialize) -> Vec<u8> {
+    let body = Body {
+        model: &params.model,
+        max_tokens: params.max_tokens,
+        stream: params.stream,
+        stream_options: params.stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
+        ignore_eos: params.ignore_eos,
+        input,
+    };
+    serde_json::to_vec(&body).expect("a request body always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(stream: bool, ignore_eos: bool) -> GenerationParams {
+        GenerationParams {
+            model: "m".into(),
+            max_tokens: 8,
+            ignore_eos,
+            stream,
+        }
+    }
+
+    fn json(api: Api, params: &GenerationParams) -> serde_json::Value {
+        serde_json::from_slice(&adapter_for(api).body(params, "a \"quoted\" prompt")).unwrap()
+    }
+
+    #[test]
+    fn chat_body_streams_with_usage_and_ignore_eos() {
+        assert_eq!(
+            json(Api::Chat, &params(true, true)),
+            serde_json::json!({"model": "m", "max_tokens": 8, "stream": true,
+                "stream_options": {"include_usage": true}, "ignore_eos": true,
+                "messages": [{"role": "user", "content": "a \"quoted\" prompt"}]})
         );
     }
-    if params.ignore_eos {
-        body.insert("ignore_eos".into(), true.into());
+
+    #[test]
+    fn completions_body_without_stream_or_ignore_eos() {
+        assert_eq!(
+            json(Api::Completions, &params(false, false)),
+            serde_json::json!({"model": "m", "max_tokens": 8, "stream": false,
+                "prompt": "a \"quoted\" prompt"})
+        );
     }
-    body
 }

@@ -1,8 +1,21 @@
 //! `/v1/chat/completions`: the prompt is one user message.
 
-use super::adapter::{common_fields, Adapter, GenerationParams};
+use serde::Serialize;
+
+use super::adapter::{body, Adapter, GenerationParams};
 
 pub struct ChatAdapter;
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct ChatInput<'a> {
+    messages: [Message<'a>; 1],
+}
 
 impl Adapter for ChatAdapter {
     fn path(&self) -> &'static str {
@@ -10,11 +23,10 @@ impl Adapter for ChatAdapter {
     }
 
     fn body(&self, params: &GenerationParams, prompt: &str) -> Vec<u8> {
-        let mut body = common_fields(params);
-        body.insert(
-            "messages".into(),
-            serde_json::json!([{"role": "user", "content": prompt}]),
-        );
-        serde_json::to_vec(&body).expect("JSON body serializes")
+        let messages = [Message {
+            role: "user",
+            content: prompt,
+        }];
+        body(params, ChatInput { messages })
     }
 }

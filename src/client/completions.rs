@@ -1,8 +1,15 @@
 //! `/v1/completions`: the prompt is sent as raw text.
 
-use super::adapter::{common_fields, Adapter, GenerationParams};
+use serde::Serialize;
+
+use super::adapter::{body, Adapter, GenerationParams};
 
 pub struct CompletionsAdapter;
+
+#[derive(Serialize)]
+struct CompletionInput<'a> {
+    prompt: &'a str,
+}
 
 impl Adapter for CompletionsAdapter {
     fn path(&self) -> &'static str {
@@ -10,8 +17,6 @@ impl Adapter for CompletionsAdapter {
     }
 
     fn body(&self, params: &GenerationParams, prompt: &str) -> Vec<u8> {
-        let mut body = common_fields(params);
-        body.insert("prompt".into(), prompt.into());
-        serde_json::to_vec(&body).expect("JSON body serializes")
+        body(params, CompletionInput { prompt })
     }
 }

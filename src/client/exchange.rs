@@ -12,27 +12,36 @@ use tokio::time::timeout_at;
 use super::openai;
 use super::timer::{Exchange, StreamTimer};
 use super::{ErrorKind, RequestError};
-use crate::scenario::Secret;
+use crate::secret::Secret;
+
+/// Why no HTTP client could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the API key holds characters an HTTP header cannot carry")]
+    InvalidKey,
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
 
 /// An HTTP/1.1 keep-alive client; the API key, if any, goes into a sensitive
 /// Authorization header that debug output redacts.
-pub fn build_http_client(api_key: Option<&Secret>) -> reqwest::Result<reqwest::Client> {
+pub fn build_http_client(api_key: Option<&Secret>) -> Result<reqwest::Client, ClientError> {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(key) = api_key {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid-key"));
+            .map_err(|_| ClientError::InvalidKey)?;
         value.set_sensitive(true);
         headers.insert(AUTHORIZATION, value);
     }
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .default_headers(headers)
         .tcp_nodelay(true)
         // Below the 5 s keep-alive of llama.cpp (httplib) and uvicorn (vLLM, SGLang), so a
         // pooled connection is never reused just as the server closes it.
         .pool_idle_timeout(Duration::from_secs(3))
         .connect_timeout(Duration::from_secs(10))
-        .build()
+        .build()?)
 }
 
 /// Sends `body` to `url` and times the response until `[DONE]`, the end of the body, a
@@ -69,7 +78,7 @@ pub async fn send(
             return Exchange::failed(
                 sent,
                 Instant::now(),
-                RequestError::new(kind, error_chain(&e)),
+                RequestError::new(kind, error_chain(&e.without_url())),
             );
         }
         Err(_) => {
@@ -107,7 +116,7 @@ async fn read_stream(
             Ok(None) => break,
             Ok(Some(Err(e))) => timer.fail(
                 Instant::now(),
-                RequestError::new(ErrorKind::StreamTruncated, error_chain(&e)),
+                RequestError::new(ErrorKind::StreamTruncated, error_chain(&e.without_url())),
             ),
             Err(_) => timer.fail(
                 Instant::now(),
@@ -138,7 +147,7 @@ async fn read_whole(
         }
         Ok(Err(e)) => ex.fail(
             Instant::now(),
-            RequestError::new(ErrorKind::StreamTruncated, error_chain(&e)),
+            RequestError::new(ErrorKind::StreamTruncated, error_chain(&e.without_url())),
         ),
         Err(_) => ex.fail(
             Instant::now(),

@@ -8,10 +8,12 @@ mod completions;
 mod error;
 mod exchange;
 pub mod openai;
+mod side_call;
 pub mod sse;
 mod timer;
 
 pub use adapter::{adapter_for, Adapter, GenerationParams};
 pub use error::{ErrorKind, RequestError};
-pub use exchange::{build_http_client, send};
+pub use exchange::{build_http_client, send, ClientError};
+pub use side_call::json_call;
 pub use timer::{Exchange, StreamTimer};

@@ -2,6 +2,7 @@
 //! server's state, each recording its scheduled and actual send time, so a client or
 //! server that falls behind shows as late sends instead of silently lowering the load.
 
+use std::task::Poll;
 use std::time::Instant;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -45,6 +46,12 @@ pub async fn run(
             }
         }
         in_flight.push(driver.execute(request, due));
+        // Poll the new request once now, so that it is sent before the next prompt is built.
+        if let Poll::Ready(Some(Some(record))) =
+            std::future::poll_fn(|cx| Poll::Ready(in_flight.poll_next_unpin(cx))).await
+        {
+            let _ = out.send(record);
+        }
         issued += 1;
         due += arrivals.next_gap();
     }

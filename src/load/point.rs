@@ -37,7 +37,8 @@ pub async fn run_point(
             LoadShape::Open { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
         }
         .min(settings.warmup);
-        let (tx, _discarded) = mpsc::unbounded_channel();
+        // Warmup records are dropped unread: the receiver goes at once.
+        let (tx, _) = mpsc::unbounded_channel();
         let warmup = StopAfter::Requests(settings.warmup);
         closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
     }

@@ -74,10 +74,6 @@ impl PointAccumulator {
         }
     }
 
-    pub fn total(&self) -> u64 {
-        self.counts.total
-    }
-
     /// Folds in one finished request that was scheduled at `scheduled`.
     pub fn add(&mut self, scheduled: Instant, ex: &Exchange) {
         self.counts.total += 1;

@@ -49,14 +49,6 @@ impl LatencyHistogram {
             .expect("auto-resizing histogram accepts any value");
     }
 
-    pub fn len(&self) -> u64 {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Summary in milliseconds (three decimals); all zero when empty.
     pub fn summary(&self) -> Summary {
         let h = &self.0;

@@ -38,7 +38,9 @@ impl RequestFigures {
             Some(u) if u.completion_tokens > 0 => (u.completion_tokens, TokenSource::ServerUsage),
             _ => (ex.content_offsets_us.len() as u32, TokenSource::Chunks),
         };
-        let tpot_us = (output_tokens >= 2)
+        // A response that arrived whole (not streamed, or in one chunk) shows no decoding pace.
+        let streamed = ex.content_offsets_us.len() >= 2;
+        let tpot_us = (streamed && output_tokens >= 2)
             .then(|| e2e_us.saturating_sub(ttft_us) as f64 / f64::from(output_tokens - 1));
         Some(Self {
             ttft_us,
@@ -50,20 +52,43 @@ impl RequestFigures {
         })
     }
 
-    /// Inter-token latencies as `(gap_us, count)`: each gap between text chunks divided
-    /// evenly over the tokens the chunk carried (estimated from the token count).
-    pub fn itl_gaps<'a>(&self, ex: &'a Exchange) -> impl Iterator<Item = (u64, u64)> + 'a {
-        let chunks = ex.content_offsets_us.len();
-        let tokens_per_gap = if chunks >= 2 && self.output_tokens as usize > chunks {
+    /// Inter-token latencies as `(gap_us, count)`. Text chunks that arrived in one read
+    /// form one arrival; the gap before each arrival is spread evenly over the tokens it
+    /// brought. Chunks after the first carry (output tokens − 1) / (chunks − 1) tokens each
+    /// when the server's count exceeds the chunk count; tokens that came in the same read as
+    /// the first one have no gap to measure.
+    pub fn itl_gaps(&self, ex: &Exchange) -> Vec<(u64, u64)> {
+        let offsets = &ex.content_offsets_us;
+        let chunks = offsets.len();
+        if chunks < 2 {
+            return Vec::new();
+        }
+        let per_chunk = if self.output_tokens as usize > chunks {
             f64::from(self.output_tokens - 1) / (chunks - 1) as f64
         } else {
             1.0
         };
-        let count = tokens_per_gap.round().max(1.0) as u64;
-        ex.content_offsets_us.windows(2).map(move |w| {
-            let gap = f64::from(w[1].saturating_sub(w[0]));
-            ((gap / tokens_per_gap).round() as u64, count)
-        })
+        // Tokens after the first one, up to and including chunk `i`.
+        let tokens_through = |i: usize| (per_chunk * i as f64).round() as u64;
+        let mut gaps = Vec::new();
+        let mut previous = offsets.iter().rposition(|&o| o == offsets[0]).unwrap_or(0);
+        let mut start = previous + 1;
+        while start < chunks {
+            let end = start
+                + offsets[start..]
+                    .iter()
+                    .take_while(|&&o| o == offsets[start])
+                    .count()
+                - 1;
+            let tokens = tokens_through(end) - tokens_through(previous);
+            let gap_us = f64::from(offsets[start] - offsets[previous]);
+            if tokens > 0 {
+                gaps.push(((gap_us / tokens as f64).round() as u64, tokens));
+            }
+            previous = end;
+            start = end + 1;
+        }
+        gaps
     }
 }
 
@@ -98,8 +123,7 @@ mod tests {
         assert_eq!((f.ttft_us, f.e2e_us), (200_000, 260_000));
         assert_eq!(f.tpot_us, Some(20_000.0));
         assert_eq!(f.token_source, TokenSource::ServerUsage);
-        let gaps: Vec<_> = f.itl_gaps(&ex).collect();
-        assert_eq!(gaps, [(20_000, 1); 3]);
+        assert_eq!(f.itl_gaps(&ex), [(20_000, 1); 3]);
     }
 
     #[test]
@@ -107,9 +131,28 @@ mod tests {
         // 3 chunks, 5 tokens: the 2 gaps carry 4 tokens, 2 per gap.
         let ex = exchange(&[100, 140, 180], Some(5));
         let f = RequestFigures::of(&ex).unwrap();
-        let gaps: Vec<_> = f.itl_gaps(&ex).collect();
-        assert_eq!(gaps, [(20_000, 2), (20_000, 2)]);
+        assert_eq!(f.itl_gaps(&ex), [(20_000, 2), (20_000, 2)]);
         assert_eq!(f.tpot_us, Some(20_000.0));
+    }
+
+    #[test]
+    fn chunks_read_together_share_the_gap_before_them() {
+        // Chunks 2 and 3 arrived in one read 20 ms after the first; chunk 4 20 ms later.
+        let ex = exchange(&[100, 120, 120, 140], Some(4));
+        let f = RequestFigures::of(&ex).unwrap();
+        assert_eq!(f.itl_gaps(&ex), [(10_000, 2), (20_000, 1)]);
+        // What came with the first token has no gap; the rest is counted once.
+        let ex = exchange(&[100, 100, 130], Some(3));
+        assert_eq!(
+            RequestFigures::of(&ex).unwrap().itl_gaps(&ex),
+            [(30_000, 1)]
+        );
+    }
+
+    #[test]
+    fn a_response_that_arrived_whole_has_no_tpot() {
+        let f = RequestFigures::of(&exchange(&[500], Some(64))).unwrap();
+        assert_eq!((f.ttft_us, f.e2e_us, f.tpot_us), (500_000, 500_000, None));
     }
 
     #[test]

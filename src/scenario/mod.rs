@@ -9,7 +9,7 @@ mod types;
 mod validate;
 
 pub use file::{load_file, parse_str, ScenarioError};
-pub use plan::{LoadShape, Plan, PointSpec, ResolvedTarget, Secret, StopAfter};
+pub use plan::{LoadShape, Plan, PointSpec, ResolvedTarget, StopAfter};
 pub use types::*;
 pub use validate::validate;
 

@@ -3,33 +3,13 @@
 //! input lengths outermost, then load levels.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::{Arrival, Scenario, ScenarioError, TokenizerChoice};
 use crate::scenario::Api;
-
-/// A secret (API key): never printed, serialized or logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret value, for the one place that sends it (the Authorization header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::secret::Secret;
 
 /// The server under test, ready to use.
 #[derive(Debug, Clone)]
@@ -263,10 +243,5 @@ mod tests {
                 format!("{root}v1/models")
             );
         }
-    }
-
-    #[test]
-    fn secret_debug_is_redacted() {
-        assert_eq!(format!("{:?}", Secret::new("sk-abc")), "Secret(***)");
     }
 }

@@ -1,6 +1,7 @@
 //! Serde types of a scenario file. Every struct denies unknown fields so that a typo is an
 //! error naming the field, never a silently ignored setting.
 
+use clap::ValueEnum;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -44,19 +45,25 @@ pub struct Target {
     pub tokenizer: TokenizerChoice,
 }
 
-/// OpenAI-compatible endpoint flavour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// OpenAI-compatible endpoint flavour (`--adapter openai-chat|openai-completions`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
     /// `/v1/chat/completions`
     #[default]
+    #[value(name = "openai-chat", aliases = ["openai", "chat"])]
     Chat,
     /// `/v1/completions`
+    #[value(name = "openai-completions", alias = "completions")]
     Completions,
 }
 
 /// Where token counts of prompts come from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenizerChoice {
     /// The server's `/tokenize` when it has one, else `cl100k_base`.
@@ -65,8 +72,10 @@ pub enum TokenizerChoice {
     /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
     Server,
     /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
+    #[value(name = "cl100k_base")]
     Cl100kBase,
     /// tiktoken `o200k_base` (approximate for non-OpenAI models).
+    #[value(name = "o200k_base")]
     O200kBase,
 }
 
@@ -176,7 +185,9 @@ fn default_timeout() -> f64 {
 }
 
 /// Open-loop inter-arrival distribution.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrival {
     /// Evenly spaced sends.

@@ -51,11 +51,14 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             if rates.is_empty() {
                 return err("load.rate", "must list at least one rate");
             }
-            if let Some(i) = rates.iter().position(|&r| !(r.is_finite() && r > 0.0)) {
-                return err(
+            for (i, &rate) in rates.iter().enumerate() {
+                in_range(
                     &format!("load.rate[{i}]"),
-                    "must be a positive number of requests per second",
-                );
+                    rate,
+                    MIN_RATE,
+                    MAX_RATE,
+                    "requests per second",
+                )?;
             }
         }
     }
@@ -64,33 +67,61 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             return err("load", "give exactly one of `requests` or `duration_s`")
         }
         (Some(0), None) => return err("load.requests", "must be at least 1"),
-        (None, Some(d)) if !(d.is_finite() && d > 0.0) => {
-            return err("load.duration_s", "must be a positive number of seconds")
-        }
+        (None, Some(d)) => in_range("load.duration_s", d, 0.0, MAX_SECONDS, "seconds")?,
         _ => {}
     }
-    if !(l.burstiness.is_finite() && l.burstiness > 0.0) {
-        return err("load.burstiness", "must be a positive number");
-    }
+    in_range(
+        "load.burstiness",
+        l.burstiness,
+        0.0,
+        MAX_BURSTINESS,
+        "(gamma shape)",
+    )?;
     if l.arrival != Arrival::Gamma && l.burstiness != 1.0 {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
-    if !(l.timeout_s.is_finite() && l.timeout_s > 0.0) {
-        return err("load.timeout_s", "must be a positive number of seconds");
-    }
+    in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")?;
     if let Some(slo) = &s.slo {
         for (name, value) in [
             ("ttft_ms", slo.ttft_ms),
             ("tpot_ms", slo.tpot_ms),
             ("e2e_ms", slo.e2e_ms),
         ] {
-            if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-                return err(
+            if let Some(v) = value {
+                in_range(
                     &format!("slo.{name}"),
-                    "must be a positive number of milliseconds",
-                );
+                    v,
+                    0.0,
+                    MAX_SECONDS * 1000.0,
+                    "milliseconds",
+                )?;
             }
         }
     }
     Ok(())
+}
+
+/// One week: the longest duration or timeout a point may have.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+/// One request per 1,000 s: slower rates are better run with `concurrency: [1]`.
+const MIN_RATE: f64 = 0.001;
+const MAX_RATE: f64 = 1_000_000.0;
+const MAX_BURSTINESS: f64 = 1000.0;
+
+/// `value` must be finite, above `above` and at most `max`.
+fn in_range(
+    field: &str,
+    value: f64,
+    above: f64,
+    max: f64,
+    unit: &str,
+) -> Result<(), (String, String)> {
+    if value.is_finite() && value > above && value <= max {
+        Ok(())
+    } else {
+        Err((
+            field.to_owned(),
+            format!("must be above {above} and at most {max} {unit}, got {value}"),
+        ))
+    }
 }

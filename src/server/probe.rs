@@ -2,11 +2,12 @@
 //! SGLang) or `/props` (llama.cpp) for its version. Probes never fail a run: what cannot
 //! be read is recorded as unknown.
 
-use std::time::Duration;
-
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::client::json_call;
+use crate::secret::redacted;
 
 /// The server as recorded in a result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,22 +22,9 @@ async fn get_json(
     http: &reqwest::Client,
     base: &reqwest::Url,
     path: &str,
-) -> Result<serde_json::Value, String> {
+) -> Result<Value, String> {
     let url = base.join(path).map_err(|e| e.to_string())?;
-    let response = http
-        .get(url.clone())
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("GET {url}: HTTP {}", response.status()));
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("GET {url}: {e}"))
+    json_call(http, Method::GET, &url, None).await
 }
 
 /// The id of the first model listed by `/v1/models`.
@@ -62,7 +50,7 @@ pub async fn server_info(http: &reqwest::Client, base: &reqwest::Url, model: &st
             .and_then(|p| p["build_info"].as_str().map(|b| format!("llama.cpp {b}"))),
     };
     ServerInfo {
-        base_url: base.to_string(),
+        base_url: redacted(base),
         model: model.to_owned(),
         version,
     }

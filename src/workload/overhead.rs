@@ -3,22 +3,22 @@
 
 use std::time::Duration;
 
-use super::{PromptFactory, Tokenizer};
+use super::PromptFactory;
 use crate::client::{self, Adapter, GenerationParams};
 
 /// Index of the probe prompt, far from the indices of measured prompts.
 const PROBE_INDEX: u64 = u64::MAX / 2;
 const PROBE_TOKENS: u32 = 16;
 
-/// Prompt tokens the server reports beyond the prompt's own, or `None` when the server
-/// does not report `usage`.
+/// Prompt tokens the server reports beyond the probe's own (one per word), or `None` when
+/// the server does not report `usage`. Measured against the server's count, it also
+/// absorbs any token a tokenizer adds to every text.
 pub async fn measure_template_overhead(
     http: &reqwest::Client,
     url: &reqwest::Url,
     adapter: &dyn Adapter,
     model: &str,
     factory: &PromptFactory,
-    tokenizer: &Tokenizer,
     timeout: Duration,
 ) -> Option<u32> {
     let content = factory.build(PROBE_INDEX, PROBE_TOKENS);
@@ -36,7 +36,5 @@ pub async fn measure_template_overhead(
         timeout,
     )
     .await;
-    let usage = exchange.usage?;
-    let own = tokenizer.count(&content).await.ok()? as u32;
-    Some(usage.prompt_tokens.saturating_sub(own))
+    Some(exchange.usage?.prompt_tokens.saturating_sub(PROBE_TOKENS))
 }

@@ -21,12 +21,17 @@ pub struct PromptFactory {
 impl PromptFactory {
     /// Keeps the words that `tokenizer` counts as one token each. Sets of words are counted
     /// together and split only when a set miscounts, so a clean vocabulary costs one call.
+    /// A token the tokenizer adds to every text (SentencePiece's leading `▁`) is measured
+    /// first and discounted.
     pub async fn calibrate(tokenizer: &Tokenizer, seed: u64) -> Result<Self, WorkloadError> {
+        let one = tokenizer.count(" the").await?;
+        let two = tokenizer.count(" the the").await?;
+        let added = if two == one + 1 { one - 1 } else { 0 };
         let mut single = Vec::new();
         let mut pending = vec![WORDS];
         while let Some(set) = pending.pop() {
             let n = tokenizer.count(&join(set.iter().copied())).await?;
-            if n == set.len() {
+            if n.saturating_sub(added) == set.len() {
                 single.extend_from_slice(set);
             } else if set.len() > 1 {
                 let (a, b) = set.split_at(set.len() / 2);

@@ -1,10 +1,11 @@
 //! Token counting for prompt construction: the server's own tokenizer through `/tokenize`
 //! (llama.cpp takes `content`; vLLM and SGLang take `model` and `prompt`), or tiktoken.
 
-use serde::Deserialize;
+use reqwest::Method;
 use serde_json::json;
 
 use super::WorkloadError;
+use crate::client::json_call;
 use crate::scenario::TokenizerChoice;
 
 /// The `/tokenize` dialect a server speaks.
@@ -28,14 +29,6 @@ enum Kind {
         name: &'static str,
         bpe: Box<tiktoken_rs::CoreBPE>,
     },
-}
-
-#[derive(Deserialize)]
-struct TokenizeResponse {
-    #[serde(default)]
-    tokens: Option<Vec<serde::de::IgnoredAny>>,
-    #[serde(default)]
-    count: Option<usize>,
 }
 
 impl Tokenizer {
@@ -119,23 +112,18 @@ impl Tokenizer {
                         json!({"model": model, "prompt": text, "add_special_tokens": false})
                     }
                 };
-                let fail = |e: String| WorkloadError::Tokenizer(format!("POST {url}: {e}"));
-                let response = http
-                    .post(url.clone())
-                    .body(body.to_string())
-                    .send()
+                let answer = json_call(http, Method::POST, url, Some(&body))
                     .await
-                    .map_err(|e| fail(e.to_string()))?;
-                if !response.status().is_success() {
-                    return Err(fail(format!("HTTP {}", response.status())));
-                }
-                let bytes = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-                let parsed: TokenizeResponse =
-                    serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string()))?;
-                parsed
-                    .count
-                    .or(parsed.tokens.map(|t| t.len()))
-                    .ok_or_else(|| fail("response has neither `tokens` nor `count`".into()))
+                    .map_err(WorkloadError::Tokenizer)?;
+                answer["count"]
+                    .as_u64()
+                    .map(|n| n as usize)
+                    .or(answer["tokens"].as_array().map(Vec::len))
+                    .ok_or_else(|| {
+                        WorkloadError::Tokenizer(
+                            "/tokenize answered neither `tokens` nor `count`".into(),
+                        )
+                    })
             }
         }
     }

@@ -41,6 +41,10 @@ fn llama_server_measurements_agree_with_the_server() {
     let result = r.result();
     let points = result["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
+    assert_eq!(
+        result["prompts"]["tokenizer"], "server",
+        "llama-server's /tokenize is used"
+    );
     let lead_in = result["prompts"]["template_overhead_tokens"]
         .as_u64()
         .expect("server reports usage");

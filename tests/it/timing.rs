@@ -78,6 +78,7 @@ fn a_stall_mid_stream_is_a_timeout_with_the_tokens_seen_so_far() {
 
 #[test]
 fn open_loop_sends_on_schedule_and_reports_latency_from_it() {
+    let _quiet = exclusive();
     let addr = timed_server(Timing {
         first_token_ms: 30,
         itl_ms: 5,
