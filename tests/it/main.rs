@@ -7,3 +7,4 @@ mod fixture;
 mod real_server;
 mod secrets;
 mod timing;
+mod tokenizer;
