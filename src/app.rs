@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{BaselineCommand, Cli, Command, RunArgs};
+use crate::compare::baseline;
 use crate::report::summary_table;
 use crate::result::write_json_atomic;
 use crate::run::{run_plan, write_error, RunError, RunOptions};
@@ -58,6 +59,12 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Validate { files } => Ok(validate_files(&files)),
+        Command::Baseline(BaselineCommand::Update { results, baselines }) => {
+            for written in baseline::update(&results, &baselines)? {
+                println!("{}: updated", written.display());
+            }
+            Ok(Outcome::Success)
+        }
         Command::Run(args) => run(&args),
     }
 }

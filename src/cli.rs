@@ -34,6 +34,22 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Manage the baselines that runs are compared with
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Make complete results the baselines of their scenarios (DIR/<scenario>.json)
+    Update {
+        /// Result files written by `run --output`
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Baseline directory
+        #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]
+        baselines: PathBuf,
+    },
 }
 
 /// The seed's test presets.

@@ -69,6 +69,30 @@ impl LatencyHistogram {
         }
     }
 
+    /// The recorded values in milliseconds, ascending, each repeated by its count (at the
+    /// histogram's 3-digit resolution). Past `max` values, evenly spaced order statistics
+    /// stand for the whole, so that statistics on them stay affordable.
+    pub fn samples_ms(&self, max: usize) -> Vec<f64> {
+        let total = self.0.len();
+        let kept = total.min(max as u64);
+        let mut samples = Vec::with_capacity(kept as usize);
+        if kept == 0 {
+            return samples;
+        }
+        // The i-th kept sample is the value at rank floor((i + 0.5) * total / kept).
+        let rank_of = |i: u64| ((2 * i + 1) * total) / (2 * kept);
+        let mut next = 0u64;
+        let mut seen = 0u64;
+        for v in self.0.iter_recorded() {
+            seen += v.count_at_value();
+            while next < kept && rank_of(next) < seen {
+                samples.push(v.value_iterated_to() as f64 / 1000.0);
+                next += 1;
+            }
+        }
+        samples
+    }
+
     /// Base64 of the V2+DEFLATE serialization.
     pub fn to_base64(&self) -> String {
         let mut bytes = Vec::new();
@@ -116,6 +140,23 @@ mod tests {
         h.record_n_us(1234, 5);
         let back = LatencyHistogram::from_base64(&h.to_base64()).unwrap();
         assert_eq!(back.summary(), h.summary());
+    }
+
+    #[test]
+    fn samples_expand_counts_and_thin_out_evenly() {
+        let mut h = LatencyHistogram::default();
+        h.record_n_us(1000, 3);
+        h.record_n_us(2000, 1);
+        assert_eq!(h.samples_ms(100), [1.0, 1.0, 1.0, 2.0]);
+        let mut big = LatencyHistogram::default();
+        for us in 1..=10_000 {
+            big.record_us(us * 10);
+        }
+        let thin = big.samples_ms(100);
+        assert_eq!(thin.len(), 100);
+        assert!(thin.windows(2).all(|w| w[0] <= w[1]));
+        let median = (thin[49] + thin[50]) / 2.0;
+        assert!((median - 50.0).abs() < 1.0, "{median}");
     }
 
     #[test]

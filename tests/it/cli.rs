@@ -139,3 +139,36 @@ fn committed_schema_is_current() {
         "stale: regenerate with `cargo run -- schema > scenarios/scenario.schema.json`"
     );
 }
+
+#[test]
+fn baseline_update_writes_baselines_and_refuses_unusable_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/llamacpp-smollm2.result.json"
+    );
+    let baselines = dir.path().join("baselines");
+    let baselines = baselines.to_str().unwrap();
+    let (code, stdout, stderr) =
+        run_plain(&["baseline", "update", fixture, "--baselines", baselines]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("llamacpp-smollm2.json: updated"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let newer = write(
+        dir.path(),
+        "newer.json",
+        &text.replacen("\"schema_version\": 1", "\"schema_version\": 9", 1),
+    );
+    assert_usage_error(
+        &["baseline", "update", &newer, "--baselines", baselines],
+        "newer.json: written with schema_version 9",
+    );
+    let corrupt = write(dir.path(), "corrupt.json", &text[..text.len() / 2]);
+    assert_usage_error(
+        &["baseline", "update", &corrupt, "--baselines", baselines],
+        "corrupt.json: not a result file",
+    );
+}

@@ -1,0 +1,154 @@
+//! The baseline store. Result files are read with precise errors (missing, corrupt,
+//! written by a newer `schema_version`), and `baselines/<scenario>.json` is written
+//! atomically as pretty JSON, so that a new baseline reads well in a git diff. Any complete
+//! result is a valid baseline.
+
+use std::path::{Path, PathBuf};
+
+use crate::result::{write_json_atomic, RunResult, SCHEMA_VERSION};
+
+/// Where baselines live unless `--baselines` says otherwise.
+pub const DEFAULT_BASELINES: &str = "baselines";
+
+/// A result or baseline that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a result file: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: written with schema_version {found}, newer than the {supported} this llm-loadtest reads; update llm-loadtest")]
+    Newer {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+    #[error("{path}: the run was interrupted (partial); a baseline must be complete")]
+    Partial { path: PathBuf },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Reads a result (or baseline) file.
+pub fn read_result(path: &Path) -> Result<RunResult, BaselineError> {
+    let corrupt = |message: String| BaselineError::Corrupt {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+    let found = value["schema_version"]
+        .as_u64()
+        .ok_or_else(|| corrupt("no `schema_version`".into()))?;
+    if found > u64::from(SCHEMA_VERSION) {
+        return Err(BaselineError::Newer {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| corrupt(format!("{}: {}", e.path(), e.inner())))
+}
+
+/// The baseline file of `scenario` in `dir`.
+pub fn baseline_file(dir: &Path, scenario: &str) -> PathBuf {
+    dir.join(format!("{scenario}.json"))
+}
+
+/// Makes each complete result the baseline of its scenario; returns the files written.
+pub fn update(results: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
+    let mut written = Vec::new();
+    for path in results {
+        let result = read_result(path)?;
+        if result.partial {
+            return Err(BaselineError::Partial { path: path.clone() });
+        }
+        let target = baseline_file(dir, &result.scenario.name);
+        write_json_atomic(&target, &result).map_err(|source| BaselineError::Write {
+            path: target.clone(),
+            source,
+        })?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real result: scenarios/llamacpp-smollm2.json run against llama-server.
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/llamacpp-smollm2.result.json"
+    );
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn fixture_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+        edit(&mut value);
+        value.to_string()
+    }
+
+    #[test]
+    fn update_writes_a_readable_baseline_per_scenario() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = update(&[PathBuf::from(FIXTURE)], dir.path()).unwrap();
+        assert_eq!(written, [dir.path().join("llamacpp-smollm2.json")]);
+        let text = std::fs::read_to_string(&written[0]).unwrap();
+        assert!(
+            text.lines().count() > 100,
+            "pretty-printed, one field per line"
+        );
+        let back = read_result(&written[0]).unwrap();
+        assert_eq!(back.points.len(), 2);
+    }
+
+    #[test]
+    fn unusable_files_name_the_file_and_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let missing = read_result(&d.join("nope.json")).unwrap_err().to_string();
+        assert!(missing.contains("nope.json: cannot read"), "{missing}");
+        let corrupt = read_result(&write(d, "c.json", "{\"schema_version\": 1,")).unwrap_err();
+        assert!(
+            matches!(corrupt, BaselineError::Corrupt { .. }),
+            "{corrupt}"
+        );
+        let wrong = fixture_with(|v| v["points"][0]["requests"]["ok"] = "many".into());
+        let e = read_result(&write(d, "w.json", &wrong))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("w.json: not a result file: points[0].requests.ok"),
+            "{e}"
+        );
+        let newer = fixture_with(|v| v["schema_version"] = 2.into());
+        let e = read_result(&write(d, "n.json", &newer))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("schema_version 2, newer than the 1"), "{e}");
+        let partial = write(d, "p.json", &fixture_with(|v| v["partial"] = true.into()));
+        assert!(matches!(
+            update(&[partial], d).unwrap_err(),
+            BaselineError::Partial { .. }
+        ));
+    }
+}
