@@ -12,6 +12,7 @@
 # /metrics; extra llama-server arguments can be given in LLAMA_SERVER_ARGS. Its log is
 # $cache/llama-server-PORT.log.
 set -euo pipefail
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 
 cache="${LLM_LOADTEST_CACHE:-$HOME/.cache/llm-loadtest}"
 llama_version=0.3.36
