@@ -16,7 +16,7 @@ use crate::result::{write_json_atomic, ClientCost, PromptInfo, RunResult, Tool, 
 use crate::scenario::Plan;
 use crate::secret::redacted;
 use crate::server::{first_model, server_info, ServerInfo};
-use crate::workload::{measure_template_overhead, PromptFactory, Tokenizer, WorkloadError};
+use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer, WorkloadError};
 
 /// Where a run writes.
 #[derive(Debug, Clone, Default)]
@@ -62,8 +62,7 @@ struct Prepared {
     model: String,
     tokenizer: Tokenizer,
     factory: PromptFactory,
-    /// Prompt tokens the server adds (chat template, BOS).
-    overhead: Option<u32>,
+    probe: Probe,
     server: ServerInfo,
 }
 
@@ -82,14 +81,26 @@ async fn prepare(
     };
     let tokenizer = Tokenizer::resolve(target.tokenizer, http, &target.base_url, &model).await?;
     let factory = PromptFactory::calibrate(&tokenizer, plan.seed).await?;
-    let overhead =
-        measure_template_overhead(http, url, adapter, &model, &factory, plan.timeout).await;
+    let ignore_eos = plan.scenario.workload.ignore_eos;
+    let probe = probe_server(
+        http,
+        url,
+        adapter,
+        &model,
+        &factory,
+        ignore_eos,
+        plan.timeout,
+    )
+    .await;
+    if probe.ignore_eos_rejected {
+        tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
+    }
     let server = server_info(http, &target.base_url, &model).await;
     Ok(Prepared {
         model,
         tokenizer,
         factory,
-        overhead,
+        probe,
         server,
     })
 }
@@ -120,6 +131,7 @@ pub async fn run_plan(
     scenario.target.base_url = redacted(&plan.target.base_url);
     scenario.target.model = Some(prepared.model.clone());
     scenario.workload.prompt.seed = Some(seed);
+    scenario.workload.ignore_eos &= !prepared.probe.ignore_eos_rejected;
     let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
@@ -135,7 +147,7 @@ pub async fn run_plan(
         prompts: PromptInfo {
             tokenizer: prepared.tokenizer.name().to_owned(),
             exact: prepared.tokenizer.is_exact(),
-            template_overhead_tokens: prepared.overhead,
+            template_overhead_tokens: prepared.probe.template_overhead,
             seed,
         },
         client: ClientCost::default(),
@@ -152,7 +164,7 @@ pub async fn run_plan(
     let params = GenerationParams {
         model: prepared.model,
         max_tokens: workload.output_tokens,
-        ignore_eos: workload.ignore_eos,
+        ignore_eos: result.scenario.workload.ignore_eos,
         stream: workload.stream,
     };
     let next_index = AtomicU64::new(0);
@@ -166,7 +178,7 @@ pub async fn run_plan(
         cancel,
         next_index: &next_index,
     };
-    let overhead = prepared.overhead.unwrap_or(0);
+    let overhead = prepared.probe.template_overhead.unwrap_or(0);
     for (i, spec) in plan.points.iter().enumerate() {
         if cancel.is_cancelled() {
             break;

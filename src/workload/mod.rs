@@ -1,13 +1,14 @@
 //! Prompts of exact token length: a tokenizer (the server's `/tokenize`, else tiktoken),
-//! a calibrated vocabulary of single-token words, and a seeded generator that makes every
-//! prompt unique from its first token so that prefix caches cannot flatter TTFT.
+//! a calibrated vocabulary of single-token words, a seeded generator that makes every
+//! prompt unique from its first token so that prefix caches cannot flatter TTFT, and the
+//! probe that measures what the server adds around a prompt.
 
 mod overhead;
 mod prompt;
 mod tokenizer;
 mod words;
 
-pub use overhead::measure_template_overhead;
+pub use overhead::{probe_server, Probe};
 pub use prompt::PromptFactory;
 pub use tokenizer::Tokenizer;
 

@@ -1,40 +1,69 @@
-//! The tokens a server adds around the prompt (chat template, BOS): measured once per run
-//! with a one-token request, so that prompts can be sized to the exact input length.
+//! One probe request before measuring (one output token): it measures the tokens a server
+//! adds around the prompt (chat template, BOS), so that prompts can be sized to the exact
+//! input length, and finds out whether the server accepts `ignore_eos`.
 
 use std::time::Duration;
 
 use super::PromptFactory;
-use crate::client::{self, Adapter, GenerationParams};
+use crate::client::{self, Adapter, ErrorKind, Exchange, GenerationParams};
 
 /// Index of the probe prompt, far from the indices of measured prompts.
 const PROBE_INDEX: u64 = u64::MAX / 2;
 const PROBE_TOKENS: u32 = 16;
 
-/// Prompt tokens the server reports beyond the probe's own (one per word), or `None` when
-/// the server does not report `usage`. Measured against the server's count, it also
-/// absorbs any token a tokenizer adds to every text.
-pub async fn measure_template_overhead(
+/// What the probe learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// Prompt tokens the server reports beyond the probe's own (one per word), or `None`
+    /// when it reports no `usage`. Measured against the server's count, it also absorbs any
+    /// token a tokenizer adds to every text.
+    pub template_overhead: Option<u32>,
+    /// The server answered 400 to a request with `ignore_eos`, and accepted it without.
+    pub ignore_eos_rejected: bool,
+}
+
+/// Sends the probe, with `ignore_eos` when `ignore_eos` is asked for.
+pub async fn probe_server(
     http: &reqwest::Client,
     url: &reqwest::Url,
     adapter: &dyn Adapter,
     model: &str,
     factory: &PromptFactory,
+    ignore_eos: bool,
     timeout: Duration,
-) -> Option<u32> {
+) -> Probe {
     let content = factory.build(PROBE_INDEX, PROBE_TOKENS);
-    let params = GenerationParams {
-        model: model.to_owned(),
-        max_tokens: 1,
-        ignore_eos: false,
-        stream: false,
+    let send = |ignore_eos: bool| {
+        let params = GenerationParams {
+            model: model.to_owned(),
+            max_tokens: 1,
+            ignore_eos,
+            stream: false,
+        };
+        client::send(
+            http,
+            url,
+            adapter.body(&params, &content).into(),
+            false,
+            timeout,
+        )
     };
-    let exchange = client::send(
-        http,
-        url,
-        adapter.body(&params, &content).into(),
-        false,
-        timeout,
-    )
-    .await;
-    Some(exchange.usage?.prompt_tokens.saturating_sub(PROBE_TOKENS))
+    let mut exchange = send(ignore_eos).await;
+    let ignore_eos_rejected = ignore_eos && rejects_ignore_eos(&exchange) && {
+        exchange = send(false).await;
+        exchange.error.is_none()
+    };
+    Probe {
+        template_overhead: exchange
+            .usage
+            .map(|u| u.prompt_tokens.saturating_sub(PROBE_TOKENS)),
+        ignore_eos_rejected,
+    }
+}
+
+/// A 400 (or 422) whose message names `ignore_eos`, as OpenAI's API and strict proxies send.
+fn rejects_ignore_eos(exchange: &Exchange) -> bool {
+    exchange.error.as_ref().is_some_and(|e| {
+        matches!(e.kind, ErrorKind::Http(400 | 422)) && e.message.contains("ignore_eos")
+    })
 }

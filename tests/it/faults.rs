@@ -92,3 +92,47 @@ fn connection_refused_is_counted() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.errors(0), json!({"connect": 3}));
 }
+
+/// OpenAI's own API: rejects the unknown `ignore_eos` argument with a 400.
+struct StrictOpenAi;
+
+impl Respond for StrictOpenAi {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        if body.get("ignore_eos").is_some() {
+            return ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "Unrecognized request argument supplied: ignore_eos", "type": "invalid_request_error"}}));
+        }
+        if body["stream"] == json!(true) {
+            ok_stream(20, 4)
+        } else {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": 20, "completion_tokens": 1}}))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_rejects_ignore_eos_is_measured_without_it() {
+    let server = mock_server().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(StrictOpenAi)
+        .mount(&server)
+        .await;
+    let r = run_against_async(
+        server.uri(),
+        "--num-prompts 2 --input-len 8 --output-len 4 --warmup 0",
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let result = r.result();
+    assert_eq!(result["scenario"]["workload"]["ignore_eos"], false);
+    assert_eq!(
+        result["points"][0]["requests"]["ok"], 2,
+        "{}",
+        result["points"][0]["requests"]
+    );
+    assert!(r.stderr.contains("rejects ignore_eos"), "{}", r.stderr);
+}
