@@ -1,5 +1,6 @@
-//! Comparing results with baselines: the baseline store and the statistics behind
-//! regression verdicts.
+//! Comparing results with baselines: the baseline store, the statistics of a change
+//! (bootstrap interval, Mann-Whitney U) and the verdict rules with their thresholds.
 
 pub mod baseline;
 pub mod stats;
+pub mod verdict;

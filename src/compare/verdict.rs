@@ -1,0 +1,244 @@
+//! Verdicts: how the change of one metric against its baseline is judged. A change counts
+//! only when it is significant (its 95% interval excludes zero); "regressed" further needs
+//! the interval's near end past the warn threshold and the estimate past the fail
+//! threshold, so that noise alone rarely fails a build while a real slowdown does.
+
+use std::fmt;
+
+use super::stats::Change;
+
+/// The judgement of one metric (or point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// Significantly worse by more than the fail threshold.
+    Regressed,
+    /// Significantly worse by more than the warn threshold.
+    Warning,
+    /// The baseline was measured on another GPU, server version or model.
+    BaselineMismatch,
+    /// The baseline has a point this run lacks.
+    MissingPoint,
+    /// Significantly better by more than the warn threshold.
+    Improved,
+    /// Past the warn threshold, but not significant.
+    WithinNoise,
+    /// Too few samples for the statistic (e.g. p99 from fewer than 1,000): shown only.
+    InsufficientData,
+    /// This run has a point the baseline lacks.
+    NewPoint,
+    /// Within the warn threshold.
+    NoChange,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Warning => "warning",
+            Verdict::BaselineMismatch => "baseline mismatch",
+            Verdict::MissingPoint => "missing point",
+            Verdict::Improved => "improved",
+            Verdict::WithinNoise => "within noise",
+            Verdict::InsufficientData => "insufficient data",
+            Verdict::NewPoint => "new point",
+            Verdict::NoChange => "no change",
+        })
+    }
+}
+
+/// The direction in which a metric gets worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worse {
+    /// Latencies, error rate.
+    Higher,
+    /// Throughput, goodput.
+    Lower,
+}
+
+/// Warn and fail thresholds of one metric: fractions of the baseline for relative
+/// changes (0.05 = 5%), or absolute differences for rates (0.005 = 0.5 points).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Threshold {
+    pub warn: f64,
+    pub fail: f64,
+}
+
+/// The default thresholds for a metric key such as `ttft_ms.p99` or `error_rate`.
+pub fn default_threshold(metric: &str) -> Threshold {
+    match metric {
+        "error_rate" => Threshold {
+            warn: 0.005,
+            fail: 0.005,
+        },
+        m if m.ends_with(".p99") => Threshold {
+            warn: 0.10,
+            fail: 0.20,
+        },
+        _ => Threshold {
+            warn: 0.05,
+            fail: 0.10,
+        },
+    }
+}
+
+/// Fewest samples from which quantile `q` is judged: ten beyond it (p50: 20, p90: 100,
+/// p99: 1,000).
+pub fn min_samples(q: f64) -> usize {
+    (10.0 / (1.0 - q)).round() as usize
+}
+
+/// Judges a change. `significant` is the test's verdict (e.g. Mann-Whitney p < 0.05); the
+/// interval must also exclude zero.
+pub fn judge(change: &Change, worse: Worse, threshold: Threshold, significant: bool) -> Verdict {
+    // Orient so that positive is worse.
+    let (estimate, low, high) = match worse {
+        Worse::Higher => (change.estimate, change.low, change.high),
+        Worse::Lower => (-change.estimate, -change.high, -change.low),
+    };
+    let worse_beyond_noise = significant && low > 0.0;
+    let better_beyond_noise = significant && high < 0.0;
+    if worse_beyond_noise && low >= threshold.warn && estimate >= threshold.fail {
+        Verdict::Regressed
+    } else if worse_beyond_noise && estimate >= threshold.warn {
+        Verdict::Warning
+    } else if better_beyond_noise && estimate <= -threshold.warn {
+        Verdict::Improved
+    } else if estimate.abs() >= threshold.warn {
+        Verdict::WithinNoise
+    } else {
+        Verdict::NoChange
+    }
+}
+
+/// Which verdicts fail a check (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    #[default]
+    Regression,
+    Warning,
+    Never,
+}
+
+/// Whether `verdict` fails the check; a baseline mismatch fails only when `strict`.
+pub fn fails(verdict: Verdict, fail_on: FailOn, strict: bool) -> bool {
+    match (verdict, fail_on) {
+        (_, FailOn::Never) => false,
+        (Verdict::Regressed, _) => true,
+        (Verdict::Warning, FailOn::Warning) => true,
+        (Verdict::BaselineMismatch, _) => strict,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(estimate: f64, low: f64, high: f64) -> Change {
+        Change {
+            estimate,
+            low,
+            high,
+        }
+    }
+
+    const LATENCY: Threshold = Threshold {
+        warn: 0.05,
+        fail: 0.10,
+    };
+
+    #[test]
+    fn a_clear_twenty_percent_slowdown_regresses() {
+        assert_eq!(
+            judge(&change(0.20, 0.17, 0.23), Worse::Higher, LATENCY, true),
+            Verdict::Regressed
+        );
+    }
+
+    #[test]
+    fn three_percent_is_no_change_even_when_significant() {
+        assert_eq!(
+            judge(&change(0.03, 0.02, 0.04), Worse::Higher, LATENCY, true),
+            Verdict::NoChange
+        );
+    }
+
+    #[test]
+    fn a_large_but_uncertain_change_only_warns_or_is_noise() {
+        // Significant, but the interval reaches down to +2%: a warning, not a failure.
+        assert_eq!(
+            judge(&change(0.12, 0.02, 0.22), Worse::Higher, LATENCY, true),
+            Verdict::Warning
+        );
+        // The interval spans zero: noise.
+        assert_eq!(
+            judge(&change(0.12, -0.03, 0.25), Worse::Higher, LATENCY, true),
+            Verdict::WithinNoise
+        );
+        // The test says not significant: noise whatever the interval.
+        assert_eq!(
+            judge(&change(0.20, 0.17, 0.23), Worse::Higher, LATENCY, false),
+            Verdict::WithinNoise
+        );
+    }
+
+    #[test]
+    fn lower_is_worse_for_throughput() {
+        let drop = change(-0.20, -0.23, -0.17);
+        assert_eq!(
+            judge(&drop, Worse::Lower, LATENCY, true),
+            Verdict::Regressed
+        );
+        assert_eq!(
+            judge(&drop, Worse::Higher, LATENCY, true),
+            Verdict::Improved
+        );
+    }
+
+    #[test]
+    fn defaults_follow_the_metric() {
+        assert_eq!(default_threshold("ttft_ms.p50"), LATENCY);
+        assert_eq!(
+            default_threshold("itl_ms.p99"),
+            Threshold {
+                warn: 0.10,
+                fail: 0.20
+            }
+        );
+        assert_eq!(default_threshold("error_rate").fail, 0.005);
+        assert_eq!(
+            (min_samples(0.5), min_samples(0.9), min_samples(0.99)),
+            (20, 100, 1000)
+        );
+    }
+
+    #[test]
+    fn fail_on_policy_and_strict_mismatch() {
+        assert!(fails(Verdict::Regressed, FailOn::Regression, false));
+        assert!(!fails(Verdict::Warning, FailOn::Regression, false));
+        assert!(fails(Verdict::Warning, FailOn::Warning, false));
+        assert!(!fails(Verdict::Regressed, FailOn::Never, true));
+        assert!(!fails(Verdict::BaselineMismatch, FailOn::Regression, false));
+        assert!(fails(Verdict::BaselineMismatch, FailOn::Regression, true));
+        for shown_only in [
+            Verdict::InsufficientData,
+            Verdict::NewPoint,
+            Verdict::MissingPoint,
+            Verdict::WithinNoise,
+        ] {
+            assert!(!fails(shown_only, FailOn::Warning, false), "{shown_only}");
+        }
+    }
+
+    #[test]
+    fn regressions_sort_first() {
+        let mut v = [
+            Verdict::NoChange,
+            Verdict::Improved,
+            Verdict::Regressed,
+            Verdict::Warning,
+        ];
+        v.sort();
+        assert_eq!(v[0], Verdict::Regressed);
+    }
+}
