@@ -1,14 +1,16 @@
 //! Command execution behind `main`: turns parsed arguments into library calls and prints
-//! what a person needs. Exit codes: 0 pass, 2 usage or harness error, 130 interrupted.
+//! what a person needs. Exit codes: 0 pass, 1 regression, 2 usage, input or harness error,
+//! 130 interrupted.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BaselineCommand, Cli, Command, RunArgs};
-use crate::compare::baseline;
-use crate::report::summary_table;
+use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, RunArgs};
+use crate::compare::verdict::fails;
+use crate::compare::{self, baseline};
+use crate::report::{compare_table, summary_table};
 use crate::result::write_json_atomic;
 use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
@@ -22,6 +24,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
+    /// A regression (or whatever `--fail-on` names) was found.
+    Regressed,
     /// Some inputs were invalid (`validate`).
     Invalid,
     Interrupted,
@@ -31,6 +35,7 @@ impl Outcome {
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
+            Outcome::Regressed => 1,
             Outcome::Invalid => EXIT_USAGE,
             Outcome::Interrupted => EXIT_INTERRUPTED,
         }
@@ -66,7 +71,43 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Run(args) => run(&args),
+        Command::Compare(args) => compare_results(&args),
     }
+}
+
+fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::Success;
+    for path in &args.results {
+        let current = baseline::read_result(path)?;
+        let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
+        if !baseline_path.exists() {
+            anyhow::bail!(
+                "{}: no baseline for scenario `{}`; create it with `llm-loadtest baseline update {}`",
+                baseline_path.display(),
+                current.scenario.name,
+                path.display()
+            );
+        }
+        let baseline = baseline::read_result(&baseline_path)?;
+        let comparison = compare::compare(&baseline, &current, args.seed);
+        print!("{}", compare_table(&comparison));
+        if comparison
+            .rows
+            .iter()
+            .any(|r| fails(r.verdict, args.fail_on, args.strict))
+        {
+            outcome = Outcome::Regressed;
+        }
+    }
+    println!(
+        "{}",
+        if outcome == Outcome::Success {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+    Ok(outcome)
 }
 
 fn validate_files(files: &[PathBuf]) -> Outcome {

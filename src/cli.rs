@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::compare::verdict::FailOn;
 use crate::scenario::{
     Api, Arrival, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice, Workload,
 };
@@ -37,6 +38,27 @@ pub enum Command {
     /// Manage the baselines that runs are compared with
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Compare results with their baselines; exit 1 on a regression
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Result files written by `run --output`
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Baseline directory (one `<scenario>.json` per scenario)
+    #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]
+    pub baselines: PathBuf,
+    /// Which verdicts fail the check
+    #[arg(long, value_enum, default_value = "regression")]
+    pub fail_on: FailOn,
+    /// Also fail when a baseline was measured with another server version or model
+    #[arg(long)]
+    pub strict: bool,
+    /// Seed of the bootstrap resampling
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

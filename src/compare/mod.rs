@@ -1,6 +1,10 @@
 //! Comparing results with baselines: the baseline store, the statistics of a change
-//! (bootstrap interval, Mann-Whitney U) and the verdict rules with their thresholds.
+//! (bootstrap interval, Mann-Whitney U), the verdict rules with their thresholds, and the
+//! comparison of a run with its baseline.
 
 pub mod baseline;
+mod engine;
 pub mod stats;
 pub mod verdict;
+
+pub use engine::{compare, Comparison, Row};

@@ -2,6 +2,7 @@
 //! fixture server and, when `LLM_LOADTEST_REAL_SERVER` holds its URL, a real llama-server.
 
 mod cli;
+mod compare;
 mod faults;
 mod fixture;
 mod real_server;

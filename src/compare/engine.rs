@@ -1,0 +1,344 @@
+//! Compares a run with its baseline, point by point (matched by id) and metric by metric:
+//! latency quantiles from the stored histograms, throughput, goodput and error rate. Each
+//! row carries both values, the change with its 95% interval, the test's p-value and the
+//! verdict. Pure: the caller reads the files and renders the rows.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Binomial, Distribution};
+
+use super::stats::{bootstrap_change, mann_whitney_p, Change, Statistic, RESAMPLES};
+use super::verdict::{default_threshold, judge, min_samples, Verdict, Worse};
+use crate::metrics::LatencyHistogram;
+use crate::result::{PointResult, RunResult};
+
+/// Most samples taken from a histogram for the statistics.
+const MAX_SAMPLES: usize = 20_000;
+/// Significance level of the Mann-Whitney test.
+const ALPHA: f64 = 0.05;
+
+/// One compared metric of one point (or a point-level row: new, missing, mismatch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub point: String,
+    /// `ttft_ms.p50`, `output_tokens_per_s`, `goodput`, `error_rate`; empty on point rows.
+    pub metric: String,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    /// Relative change (absolute difference for `error_rate`) with its interval.
+    pub change: Option<Change>,
+    pub p_value: Option<f64>,
+    pub verdict: Verdict,
+    pub note: String,
+}
+
+/// The comparison of one scenario's run with its baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub scenario: String,
+    /// Regressions first, then by point and metric.
+    pub rows: Vec<Row>,
+}
+
+const LATENCIES: [&str; 4] = ["ttft", "tpot", "itl", "e2e"];
+const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)];
+
+/// Compares `current` with `baseline`; `seed` makes the bootstrap reproducible.
+pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparison {
+    let mut rows = Vec::new();
+    let mismatch = mismatch(baseline, current);
+    if let Some(note) = &mismatch {
+        rows.push(point_row("(environment)", Verdict::BaselineMismatch, note));
+    }
+    let base: BTreeMap<&str, &PointResult> =
+        baseline.points.iter().map(|p| (p.id.as_str(), p)).collect();
+    for point in &current.points {
+        match base.get(point.id.as_str()) {
+            Some(b) => rows.extend(compare_point(b, point, open_loop(point), seed)),
+            None => rows.push(point_row(
+                &point.id,
+                Verdict::NewPoint,
+                "not in the baseline",
+            )),
+        }
+    }
+    for id in base
+        .keys()
+        .filter(|id| !current.points.iter().any(|p| p.id == **id))
+    {
+        rows.push(point_row(
+            id,
+            Verdict::MissingPoint,
+            "in the baseline, not in this run",
+        ));
+    }
+    rows.sort_by(|a, b| (a.verdict, &a.point, &a.metric).cmp(&(b.verdict, &b.point, &b.metric)));
+    Comparison {
+        scenario: current.scenario.name.clone(),
+        rows,
+    }
+}
+
+fn point_row(point: &str, verdict: Verdict, note: &str) -> Row {
+    Row {
+        point: point.to_owned(),
+        metric: String::new(),
+        baseline: None,
+        current: None,
+        change: None,
+        p_value: None,
+        verdict,
+        note: note.to_owned(),
+    }
+}
+
+/// What differs between the two environments that makes figures incomparable.
+fn mismatch(baseline: &RunResult, current: &RunResult) -> Option<String> {
+    let (b, c) = (&baseline.environment.server, &current.environment.server);
+    let mut differences = Vec::new();
+    if b.model != c.model {
+        differences.push(format!("model {} → {}", b.model, c.model));
+    }
+    if b.version != c.version {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+        differences.push(format!(
+            "server {} → {}",
+            show(&b.version),
+            show(&c.version)
+        ));
+    }
+    (!differences.is_empty()).then(|| differences.join("; "))
+}
+
+fn open_loop(point: &PointResult) -> bool {
+    point.params.contains_key("rate")
+}
+
+fn samples(point: &PointResult, latency: &str) -> Vec<f64> {
+    point
+        .histograms
+        .get(latency)
+        .and_then(|text| LatencyHistogram::from_base64(text).ok())
+        .map(|h| h.samples_ms(MAX_SAMPLES))
+        .unwrap_or_default()
+}
+
+fn metric_seed(seed: u64, point: &str, metric: &str) -> u64 {
+    // FNV-1a over the names: a stable seed per row, whatever the row order.
+    let mut hash = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for byte in point.bytes().chain(metric.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u64) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let row = |metric: String, baseline: f64, current: f64| Row {
+        point: cur.id.clone(),
+        metric,
+        baseline: Some(baseline),
+        current: Some(current),
+        change: None,
+        p_value: None,
+        verdict: Verdict::NoChange,
+        note: String::new(),
+    };
+    for latency in LATENCIES {
+        let (b, c) = (samples(base, latency), samples(cur, latency));
+        let p_value = mann_whitney_p(&b, &c);
+        for (name, q) in QUANTILES {
+            let metric = format!("{latency}_ms.{name}");
+            let summary = |p: &PointResult| {
+                let s = match latency {
+                    "ttft" => &p.latency_ms.ttft,
+                    "tpot" => &p.latency_ms.tpot,
+                    "itl" => &p.latency_ms.itl,
+                    _ => &p.latency_ms.e2e,
+                };
+                match name {
+                    "p50" => s.p50,
+                    "p90" => s.p90,
+                    _ => s.p99,
+                }
+            };
+            let mut r = row(metric.clone(), summary(base), summary(cur));
+            let needed = min_samples(q);
+            if b.len() < needed || c.len() < needed {
+                r.verdict = Verdict::InsufficientData;
+                r.note = format!(
+                    "{name} needs {needed} samples, has {} and {}",
+                    b.len(),
+                    c.len()
+                );
+            } else if let Some(change) = bootstrap_change(
+                &b,
+                &c,
+                Statistic::Quantile(q),
+                RESAMPLES,
+                metric_seed(seed, &cur.id, &metric),
+            ) {
+                let significant = p_value.is_some_and(|p| p < ALPHA);
+                r.verdict = judge(
+                    &change,
+                    Worse::Higher,
+                    default_threshold(&metric),
+                    significant,
+                );
+                r.change = Some(change);
+                r.p_value = p_value;
+            } else {
+                r.verdict = Verdict::InsufficientData;
+                r.note = "no usable samples".into();
+            }
+            rows.push(r);
+        }
+    }
+    rows.push(throughput_row(
+        base,
+        cur,
+        open_loop,
+        seed,
+        row(
+            "output_tokens_per_s".into(),
+            base.throughput.output_tokens_per_s,
+            cur.throughput.output_tokens_per_s,
+        ),
+    ));
+    if let (Some(bg), Some(cg)) = (&base.goodput, &cur.goodput) {
+        let mut r = row("goodput".into(), bg.ratio, cg.ratio);
+        let change = proportion_change(
+            (bg.met, bg.total),
+            (cg.met, cg.total),
+            true,
+            metric_seed(seed, &cur.id, "goodput"),
+        );
+        judge_proportion(&mut r, change, Worse::Lower);
+        rows.push(r);
+    }
+    let rate = |p: &PointResult| {
+        if p.requests.total == 0 {
+            0.0
+        } else {
+            p.requests.failed as f64 / p.requests.total as f64
+        }
+    };
+    let mut r = row("error_rate".into(), rate(base), rate(cur));
+    let change = proportion_change(
+        (base.requests.failed, base.requests.total),
+        (cur.requests.failed, cur.requests.total),
+        false,
+        metric_seed(seed, &cur.id, "error_rate"),
+    );
+    judge_proportion(&mut r, change, Worse::Higher);
+    rows.push(r);
+    rows
+}
+
+/// Closed loop: throughput is concurrency × output tokens / E2E, so its interval comes
+/// from the E2E means. Open loop: the offered rate sets it; shown, never judged significant.
+fn throughput_row(
+    base: &PointResult,
+    cur: &PointResult,
+    open_loop: bool,
+    seed: u64,
+    mut r: Row,
+) -> Row {
+    let (b, c) = (
+        base.throughput.output_tokens_per_s,
+        cur.throughput.output_tokens_per_s,
+    );
+    if b <= 0.0 {
+        r.verdict = Verdict::InsufficientData;
+        r.note = "no baseline throughput".into();
+        return r;
+    }
+    let estimate = c / b - 1.0;
+    let threshold = default_threshold(&r.metric);
+    if open_loop {
+        r.note = "open loop: set by the offered rate".into();
+        r.verdict = if estimate.abs() >= threshold.warn {
+            Verdict::WithinNoise
+        } else {
+            Verdict::NoChange
+        };
+        return r;
+    }
+    let (be, ce) = (samples(base, "e2e"), samples(cur, "e2e"));
+    let Some(e2e) = bootstrap_change(
+        &be,
+        &ce,
+        Statistic::Mean,
+        RESAMPLES,
+        metric_seed(seed, &cur.id, &r.metric),
+    ) else {
+        r.verdict = Verdict::InsufficientData;
+        r.note = "no E2E samples".into();
+        return r;
+    };
+    let change = Change {
+        estimate,
+        low: 1.0 / (1.0 + e2e.high) - 1.0,
+        high: 1.0 / (1.0 + e2e.low) - 1.0,
+    };
+    r.p_value = mann_whitney_p(&be, &ce);
+    let significant = r.p_value.is_some_and(|p| p < ALPHA);
+    r.verdict = judge(&change, Worse::Lower, threshold, significant);
+    r.change = Some(change);
+    r.note = "interval from the E2E means".into();
+    r
+}
+
+/// Change of a proportion `(part, total)`: relative (goodput) or absolute (error rate),
+/// with a parametric-bootstrap 95% interval.
+fn proportion_change(
+    base: (u64, u64),
+    cur: (u64, u64),
+    relative: bool,
+    seed: u64,
+) -> Option<Change> {
+    if base.1 == 0 || cur.1 == 0 {
+        return None;
+    }
+    let (pb, pc) = (base.0 as f64 / base.1 as f64, cur.0 as f64 / cur.1 as f64);
+    if relative && pb == 0.0 {
+        return None;
+    }
+    let diff = |b: f64, c: f64| if relative { c / b - 1.0 } else { c - b };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (db, dc) = (
+        Binomial::new(base.1, pb).ok()?,
+        Binomial::new(cur.1, pc).ok()?,
+    );
+    let mut draws: Vec<f64> = (0..RESAMPLES)
+        .filter_map(|_| {
+            let b = db.sample(&mut rng) as f64 / base.1 as f64;
+            let c = dc.sample(&mut rng) as f64 / cur.1 as f64;
+            (!relative || b > 0.0).then(|| diff(b, c))
+        })
+        .collect();
+    if draws.is_empty() {
+        return None;
+    }
+    draws.sort_by(f64::total_cmp);
+    let at = |p: f64| draws[((p * draws.len() as f64) as usize).min(draws.len() - 1)];
+    Some(Change {
+        estimate: diff(pb, pc),
+        low: at(0.025),
+        high: at(0.975),
+    })
+}
+
+fn judge_proportion(r: &mut Row, change: Option<Change>, worse: Worse) {
+    match change {
+        Some(change) => {
+            // The interval is the test: significant when it excludes zero.
+            let significant = change.low > 0.0 || change.high < 0.0;
+            r.verdict = judge(&change, worse, default_threshold(&r.metric), significant);
+            r.change = Some(change);
+        }
+        None => r.verdict = Verdict::NoChange,
+    }
+}

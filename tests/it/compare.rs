@@ -1,0 +1,120 @@
+//! `compare` on a real result (scenarios/llamacpp-smollm2.json run against llama-server)
+//! and timed copies of it: no regression against itself, a +20% slowdown regresses and
+//! exits 1, +3% is not flagged, and unusable inputs exit 2.
+
+use std::path::Path;
+
+use llm_loadtest::metrics::LatencyHistogram;
+use serde_json::Value;
+
+use crate::fixture::run_plain;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/llamacpp-smollm2.result.json"
+);
+
+fn fixture() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap()
+}
+
+/// The fixture with every latency `factor` times longer (and throughput to match).
+fn slowed(factor: f64) -> Value {
+    let mut result = fixture();
+    for point in result["points"].as_array_mut().unwrap() {
+        for (_, encoded) in point["histograms"].as_object_mut().unwrap() {
+            let h = LatencyHistogram::from_base64(encoded.as_str().unwrap()).unwrap();
+            let mut scaled = LatencyHistogram::default();
+            for ms in h.samples_ms(usize::MAX) {
+                scaled.record_us((ms * 1000.0 * factor).round() as u64);
+            }
+            *encoded = scaled.to_base64().into();
+        }
+        let throughput = &mut point["throughput"]["output_tokens_per_s"];
+        *throughput = (throughput.as_f64().unwrap() / factor).into();
+    }
+    result
+}
+
+fn write(dir: &Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Makes the fixture the baseline in a fresh directory; returns (dir, baselines dir).
+fn with_baseline() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let baselines = dir.path().join("baselines").to_string_lossy().into_owned();
+    let (code, _, stderr) = run_plain(&["baseline", "update", FIXTURE, "--baselines", &baselines]);
+    assert_eq!(code, 0, "{stderr}");
+    (dir, baselines)
+}
+
+#[test]
+fn a_run_compared_with_itself_passes() {
+    let (_dir, baselines) = with_baseline();
+    let (code, stdout, stderr) = run_plain(&["compare", FIXTURE, "--baselines", &baselines]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.ends_with("PASS\n"), "{stdout}");
+    assert!(
+        !stdout.contains("regressed") && !stdout.contains("warning"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn twenty_percent_slower_regresses_and_three_percent_does_not() {
+    let (dir, baselines) = with_baseline();
+    let slow = write(dir.path(), "slow.json", &slowed(1.2));
+    let (code, stdout, _) = run_plain(&["compare", &slow, "--baselines", &baselines]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.ends_with("FAIL\n"), "{stdout}");
+    for metric in ["itl_ms.p50", "itl_ms.p90"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(metric) && l.contains("concurrency=1,"))
+            .unwrap();
+        assert!(
+            line.contains("regressed") && line.contains("+20."),
+            "{line}"
+        );
+    }
+    let slight = write(dir.path(), "slight.json", &slowed(1.03));
+    let (code, stdout, _) = run_plain(&["compare", &slight, "--baselines", &baselines]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        !stdout.contains("regressed") && !stdout.contains("warning"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn added_and_removed_points_are_shown_not_failed() {
+    let (dir, baselines) = with_baseline();
+    let mut changed = fixture();
+    changed["points"][1]["id"] = "concurrency=8,input_tokens=512".into();
+    let changed = write(dir.path(), "changed.json", &changed);
+    let (code, stdout, _) = run_plain(&["compare", &changed, "--baselines", &baselines]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("concurrency=8,input_tokens=512") && stdout.contains("new point"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("concurrency=4,input_tokens=512") && stdout.contains("missing point"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_baseline_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().to_string_lossy().into_owned();
+    let (code, _, stderr) = run_plain(&["compare", FIXTURE, "--baselines", &empty]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("llamacpp-smollm2.json: no baseline for scenario `llamacpp-smollm2`"),
+        "{stderr}"
+    );
+}
