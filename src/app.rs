@@ -1,6 +1,6 @@
 //! Command execution behind `main`: turns parsed arguments into library calls and prints
-//! what a person needs. Exit codes: 0 pass, 1 regression, 2 usage, input or harness error,
-//! 130 interrupted.
+//! what a person needs. Exit codes: 0 pass, 1 regression or SLO breach, 2 usage, input or
+//! harness error, 130 interrupted.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, RunArgs};
+use crate::compare::slo;
 use crate::compare::verdict::fails;
 use crate::compare::{self, baseline};
 use crate::report::{compare_table, summary_table};
@@ -24,8 +25,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
-    /// A regression (or whatever `--fail-on` names) was found.
-    Regressed,
+    /// A regression (or whatever `--fail-on` names) or an SLO breach was found.
+    Failed,
     /// Some inputs were invalid (`validate`).
     Invalid,
     Interrupted,
@@ -35,7 +36,7 @@ impl Outcome {
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
-            Outcome::Regressed => 1,
+            Outcome::Failed => 1,
             Outcome::Invalid => EXIT_USAGE,
             Outcome::Interrupted => EXIT_INTERRUPTED,
         }
@@ -96,7 +97,7 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
             .iter()
             .any(|r| fails(r.verdict, args.fail_on, args.strict))
         {
-            outcome = Outcome::Regressed;
+            outcome = Outcome::Failed;
         }
     }
     println!(
@@ -189,6 +190,18 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     if result.partial {
         eprintln!("interrupted: the result holds the points measured so far, marked partial");
         return Ok(Outcome::Interrupted);
+    }
+    let checks = slo::check(&result);
+    for check in &checks {
+        let value = check
+            .value
+            .map_or("no value".to_owned(), |v| format!("{v:.3}"));
+        let mark = if check.holds { "✓" } else { "✗" };
+        println!("{mark} {} at {}: {value}", check.threshold, check.point);
+    }
+    if checks.iter().any(|c| !c.holds) {
+        println!("FAIL: SLO thresholds breached");
+        return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
 }

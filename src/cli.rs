@@ -308,6 +308,8 @@ impl RunArgs {
                 timeout_s: a.timeout,
             },
             slo: a.goodput.clone(),
+            thresholds: None,
+            compare: Default::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Binary entry point: parse arguments, run the command, map the outcome to an exit code
-//! (0 pass, 2 usage or harness error, 130 interrupted with a partial result).
+//! (0 pass, 1 regression or SLO breach, 2 usage or harness error, 130 interrupted with a
+//! partial result).
 
 use std::process::ExitCode;
 

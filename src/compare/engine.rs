@@ -9,10 +9,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
+use super::slo;
 use super::stats::{bootstrap_change, mann_whitney_p, Change, Statistic, RESAMPLES};
-use super::verdict::{default_threshold, judge, min_samples, Verdict, Worse};
+use super::verdict::{judge, min_samples, threshold_for, Threshold, Verdict, Worse};
 use crate::metrics::LatencyHistogram;
 use crate::result::{PointResult, RunResult};
+use crate::scenario::CompareThreshold;
 
 /// Most samples taken from a histogram for the statistics.
 const MAX_SAMPLES: usize = 20_000;
@@ -52,11 +54,12 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
     if let Some(note) = &mismatch {
         rows.push(point_row("(environment)", Verdict::BaselineMismatch, note));
     }
+    let overrides = &current.scenario.compare;
     let base: BTreeMap<&str, &PointResult> =
         baseline.points.iter().map(|p| (p.id.as_str(), p)).collect();
     for point in &current.points {
         match base.get(point.id.as_str()) {
-            Some(b) => rows.extend(compare_point(b, point, open_loop(point), seed)),
+            Some(b) => rows.extend(compare_point(b, point, overrides, seed)),
             None => rows.push(point_row(
                 &point.id,
                 Verdict::NewPoint,
@@ -74,6 +77,20 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
             "in the baseline, not in this run",
         ));
     }
+    rows.extend(slo::check(current).into_iter().map(|check| Row {
+        point: check.point,
+        metric: check.threshold.to_string(),
+        baseline: None,
+        current: check.value,
+        change: None,
+        p_value: None,
+        verdict: if check.holds {
+            Verdict::SloMet
+        } else {
+            Verdict::SloBreach
+        },
+        note: String::new(),
+    }));
     rows.sort_by(|a, b| (a.verdict, &a.point, &a.metric).cmp(&(b.verdict, &b.point, &b.metric)));
     Comparison {
         scenario: current.scenario.name.clone(),
@@ -134,7 +151,12 @@ fn metric_seed(seed: u64, point: &str, metric: &str) -> u64 {
     hash
 }
 
-fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u64) -> Vec<Row> {
+fn compare_point(
+    base: &PointResult,
+    cur: &PointResult,
+    overrides: &BTreeMap<String, CompareThreshold>,
+    seed: u64,
+) -> Vec<Row> {
     let mut rows = Vec::new();
     let row = |metric: String, baseline: f64, current: f64| Row {
         point: cur.id.clone(),
@@ -184,7 +206,7 @@ fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u
                 r.verdict = judge(
                     &change,
                     Worse::Higher,
-                    default_threshold(&metric),
+                    threshold_for(&metric, overrides),
                     significant,
                 );
                 r.change = Some(change);
@@ -199,7 +221,7 @@ fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u
     rows.push(throughput_row(
         base,
         cur,
-        open_loop,
+        threshold_for("output_tokens_per_s", overrides),
         seed,
         row(
             "output_tokens_per_s".into(),
@@ -215,7 +237,7 @@ fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u
             true,
             metric_seed(seed, &cur.id, "goodput"),
         );
-        judge_proportion(&mut r, change, Worse::Lower);
+        judge_proportion(&mut r, change, Worse::Lower, overrides);
         rows.push(r);
     }
     let rate = |p: &PointResult| {
@@ -232,7 +254,7 @@ fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u
         false,
         metric_seed(seed, &cur.id, "error_rate"),
     );
-    judge_proportion(&mut r, change, Worse::Higher);
+    judge_proportion(&mut r, change, Worse::Higher, overrides);
     rows.push(r);
     rows
 }
@@ -242,7 +264,7 @@ fn compare_point(base: &PointResult, cur: &PointResult, open_loop: bool, seed: u
 fn throughput_row(
     base: &PointResult,
     cur: &PointResult,
-    open_loop: bool,
+    threshold: Threshold,
     seed: u64,
     mut r: Row,
 ) -> Row {
@@ -256,8 +278,7 @@ fn throughput_row(
         return r;
     }
     let estimate = c / b - 1.0;
-    let threshold = default_threshold(&r.metric);
-    if open_loop {
+    if open_loop(cur) {
         r.note = "open loop: set by the offered rate".into();
         r.verdict = if estimate.abs() >= threshold.warn {
             Verdict::WithinNoise
@@ -331,12 +352,22 @@ fn proportion_change(
     })
 }
 
-fn judge_proportion(r: &mut Row, change: Option<Change>, worse: Worse) {
+fn judge_proportion(
+    r: &mut Row,
+    change: Option<Change>,
+    worse: Worse,
+    overrides: &BTreeMap<String, CompareThreshold>,
+) {
     match change {
         Some(change) => {
             // The interval is the test: significant when it excludes zero.
             let significant = change.low > 0.0 || change.high < 0.0;
-            r.verdict = judge(&change, worse, default_threshold(&r.metric), significant);
+            r.verdict = judge(
+                &change,
+                worse,
+                threshold_for(&r.metric, overrides),
+                significant,
+            );
             r.change = Some(change);
         }
         None => r.verdict = Verdict::NoChange,

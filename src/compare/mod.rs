@@ -4,6 +4,7 @@
 
 pub mod baseline;
 mod engine;
+pub mod slo;
 pub mod stats;
 pub mod verdict;
 

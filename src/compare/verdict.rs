@@ -3,13 +3,17 @@
 //! the interval's near end past the warn threshold and the estimate past the fail
 //! threshold, so that noise alone rarely fails a build while a real slowdown does.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use super::stats::Change;
+use crate::scenario::CompareThreshold;
 
 /// The judgement of one metric (or point).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
+    /// A threshold of the scenario (`thresholds`) is not met.
+    SloBreach,
     /// Significantly worse by more than the fail threshold.
     Regressed,
     /// Significantly worse by more than the warn threshold.
@@ -28,11 +32,14 @@ pub enum Verdict {
     NewPoint,
     /// Within the warn threshold.
     NoChange,
+    /// A threshold of the scenario is met.
+    SloMet,
 }
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Verdict::SloBreach => "SLO breach",
             Verdict::Regressed => "regressed",
             Verdict::Warning => "warning",
             Verdict::BaselineMismatch => "baseline mismatch",
@@ -42,6 +49,7 @@ impl fmt::Display for Verdict {
             Verdict::InsufficientData => "insufficient data",
             Verdict::NewPoint => "new point",
             Verdict::NoChange => "no change",
+            Verdict::SloMet => "SLO met",
         })
     }
 }
@@ -61,6 +69,29 @@ pub enum Worse {
 pub struct Threshold {
     pub warn: f64,
     pub fail: f64,
+}
+
+/// Whether `metric` is one `compare` judges (`ttft_ms.p50`, `output_tokens_per_s`, ...).
+pub fn is_compared_metric(metric: &str) -> bool {
+    match metric.split_once('.') {
+        Some((latency, quantile)) => {
+            ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"].contains(&latency)
+                && ["p50", "p90", "p99"].contains(&quantile)
+        }
+        None => ["output_tokens_per_s", "goodput", "error_rate"].contains(&metric),
+    }
+}
+
+/// The threshold of `metric`: the scenario's override (in percent, or percentage points
+/// for `error_rate`) or the default.
+pub fn threshold_for(metric: &str, overrides: &BTreeMap<String, CompareThreshold>) -> Threshold {
+    match overrides.get(metric) {
+        Some(o) => Threshold {
+            warn: o.warn_pct / 100.0,
+            fail: o.fail_pct / 100.0,
+        },
+        None => default_threshold(metric),
+    }
 }
 
 /// The default thresholds for a metric key such as `ttft_ms.p99` or `error_rate`.
@@ -123,7 +154,7 @@ pub enum FailOn {
 pub fn fails(verdict: Verdict, fail_on: FailOn, strict: bool) -> bool {
     match (verdict, fail_on) {
         (_, FailOn::Never) => false,
-        (Verdict::Regressed, _) => true,
+        (Verdict::Regressed | Verdict::SloBreach, _) => true,
         (Verdict::Warning, FailOn::Warning) => true,
         (Verdict::BaselineMismatch, _) => strict,
         _ => false,

@@ -41,7 +41,7 @@ pub fn compare_table(comparison: &Comparison) -> String {
         "verdict",
         "note",
     ]);
-    let quiet = |v: Verdict| matches!(v, Verdict::NoChange);
+    let quiet = |v: Verdict| matches!(v, Verdict::NoChange | Verdict::SloMet);
     for row in comparison.rows.iter().filter(|r| !quiet(r.verdict)) {
         table.add_row([
             row.point.clone(),
@@ -69,7 +69,7 @@ pub fn compare_table(comparison: &Comparison) -> String {
     }
     let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
     format!(
-        "{}: {}\n{table}\n{unchanged} metrics with no change are not listed\n",
+        "{}: {}\n{table}\n{unchanged} rows with no change or a met SLO are not listed\n",
         comparison.scenario,
         summary.join(", ")
     )

@@ -1,6 +1,8 @@
 //! Serde types of a scenario file. Every struct denies unknown fields so that a typo is an
 //! error naming the field, never a silently ignored setting.
 
+use std::collections::BTreeMap;
+
 use clap::ValueEnum;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,6 +24,53 @@ pub struct Scenario {
     /// Service-level objectives that define goodput (a request meets all of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
+    /// k6-style thresholds checked on every point, with or without a baseline: metric to
+    /// expressions (`{"ttft_ms": ["p(95) < 2000"], "error_rate": ["rate < 0.01"]}`), or
+    /// `"sla"` for the seed's SLA. A breach fails `run` and `compare`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "thresholds"
+    )]
+    #[schemars(with = "Option<ThresholdSpec>")]
+    pub thresholds: Option<ThresholdSpec>,
+    /// `compare` thresholds per metric, overriding the defaults:
+    /// `{"tpot_ms.p50": {"warn_pct": 5, "fail_pct": 10}}` (percentage points for
+    /// `error_rate`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compare: BTreeMap<String, CompareThreshold>,
+}
+
+/// SLO thresholds: a named preset or metric → expressions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThresholdSpec {
+    Preset(ThresholdPreset),
+    Expressions(BTreeMap<String, Vec<String>>),
+}
+
+/// Named threshold sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdPreset {
+    /// TTFT p95 < 2 s; E2E p50 < 1.5 s, p95 < 3 s, p99 < 5 s; error rate < 1%.
+    Sla,
+}
+
+fn thresholds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ThresholdSpec>, D::Error> {
+    ThresholdSpec::deserialize(d).map(Some).map_err(|_| {
+        serde::de::Error::custom(
+            "expected \"sla\" or a map of metric to expressions, such as {\"ttft_ms\": [\"p(95) < 2000\"]}",
+        )
+    })
+}
+
+/// Warn and fail thresholds of one metric in `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareThreshold {
+    pub warn_pct: f64,
+    pub fail_pct: f64,
 }
 
 /// The server under test.

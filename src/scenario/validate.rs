@@ -81,6 +81,32 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
     in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")?;
+    if let Some(spec) = &s.thresholds {
+        crate::compare::slo::thresholds_of(spec)?;
+    }
+    for (metric, t) in &s.compare {
+        let field = format!("compare.{metric}");
+        if !crate::compare::verdict::is_compared_metric(metric) {
+            return err(&field, "unknown metric; expected e.g. ttft_ms.p50, itl_ms.p99, output_tokens_per_s, goodput or error_rate");
+        }
+        in_range(
+            &format!("{field}.warn_pct"),
+            t.warn_pct,
+            0.0,
+            1000.0,
+            "percent",
+        )?;
+        in_range(
+            &format!("{field}.fail_pct"),
+            t.fail_pct,
+            0.0,
+            1000.0,
+            "percent",
+        )?;
+        if t.warn_pct > t.fail_pct {
+            return err(&field, "warn_pct must not exceed fail_pct");
+        }
+    }
     if let Some(slo) = &s.slo {
         for (name, value) in [
             ("ttft_ms", slo.ttft_ms),

@@ -103,6 +103,31 @@ fn bad_scenario_fields_name_file_and_field() {
         &["run", &format!("{}/missing.json", dir.path().display())],
         "missing.json: cannot read",
     );
+    let slo = SCENARIO.replace(
+        "\"name\": \"t\",",
+        "\"name\": \"t\", \"thresholds\": {\"ttft_ms\": [\"p95 < 2000\"]},",
+    );
+    let slo = write(dir.path(), "slo.json", &slo);
+    assert_usage_error(
+        &["validate", &slo],
+        "slo.json: thresholds.ttft_ms[0]: expected `STAT OP NUMBER`",
+    );
+    let preset = SCENARIO.replace(
+        "\"name\": \"t\",",
+        "\"name\": \"t\", \"thresholds\": \"sla\",",
+    );
+    let preset = write(dir.path(), "preset.json", &preset);
+    let (code, _, stderr) = run_plain(&["validate", &preset]);
+    assert_eq!(code, 0, "{stderr}");
+    let compare = SCENARIO.replace(
+        "\"name\": \"t\",",
+        "\"name\": \"t\", \"compare\": {\"ttft_ms.p42\": {\"warn_pct\": 5, \"fail_pct\": 10}},",
+    );
+    let compare = write(dir.path(), "compare.json", &compare);
+    assert_usage_error(
+        &["validate", &compare],
+        "compare.json: compare.ttft_ms.p42: unknown metric",
+    );
     let good = write(dir.path(), "good.json", SCENARIO);
     assert_usage_error(&["run", &good, "--concurrency", "4"], "--concurrency");
 }

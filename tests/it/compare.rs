@@ -118,3 +118,44 @@ fn a_missing_baseline_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
+    let (dir, baselines) = with_baseline();
+    // Loosened thresholds for ITL p50: +20% is only a warning now.
+    let mut loose = slowed(1.2);
+    loose["scenario"]["compare"] =
+        serde_json::json!({"itl_ms.p50": {"warn_pct": 15, "fail_pct": 40}});
+    let loose = write(dir.path(), "loose.json", &loose);
+    let (_, stdout, _) = run_plain(&["compare", &loose, "--baselines", &baselines]);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("itl_ms.p50") && l.contains("concurrency=1,"))
+        .unwrap();
+    assert!(line.contains("warning"), "{line}");
+
+    // The same run as the baseline, but with an SLO it misses.
+    let mut strict = fixture();
+    strict["scenario"]["thresholds"] =
+        serde_json::json!({"ttft_ms": ["p(50) < 10"], "error_rate": ["rate < 0.01"]});
+    let strict = write(dir.path(), "strict.json", &strict);
+    let (code, stdout, _) = run_plain(&["compare", &strict, "--baselines", &baselines]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("ttft_ms: p(50) < 10") && stdout.contains("SLO breach"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("rate < 0.01"),
+        "met thresholds are counted, not listed: {stdout}"
+    );
+    let (code, _, _) = run_plain(&[
+        "compare",
+        &strict,
+        "--baselines",
+        &baselines,
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0);
+}

@@ -163,3 +163,32 @@ fn ctrl_c_writes_a_partial_result_and_exits_130() {
         "cancelled requests are not failures"
     );
 }
+
+#[test]
+fn run_fails_with_exit_1_when_a_threshold_is_breached() {
+    let addr = timed_server(Timing {
+        first_token_ms: 50,
+        itl_ms: 5,
+        stall_after: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("slo.json");
+    std::fs::write(
+        &scenario,
+        serde_json::json!({
+            "name": "slo", "target": {"base_url": format!("http://{addr}"), "model": "m"},
+            "workload": {"input_tokens": 8, "output_tokens": 4},
+            "load": {"concurrency": [1], "requests": 3, "warmup": 0},
+            "thresholds": {"ttft_ms": ["p(95) < 20"], "error_rate": ["rate < 0.01"]}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = crate::fixture::run_plain(&["run", scenario.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("✗ ttft_ms: p(95) < 20 at concurrency=1,input_tokens=8"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✓ error_rate: rate < 0.01"), "{stdout}");
+}
