@@ -11,8 +11,8 @@ use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, RunArgs};
 use crate::compare::slo;
 use crate::compare::verdict::fails;
 use crate::compare::{self, baseline};
-use crate::report::{compare_table, summary_table};
-use crate::result::write_json_atomic;
+use crate::report::{annotations, compare_table, job_summary, junit_xml, summary_table};
+use crate::result::{write_atomic, write_json_atomic};
 use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
 
@@ -77,7 +77,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
-    let mut outcome = Outcome::Success;
+    let mut comparisons = Vec::new();
     for path in &args.results {
         let current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
@@ -92,23 +92,39 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
         let baseline = baseline::read_result(&baseline_path)?;
         let comparison = compare::compare(&baseline, &current, args.seed);
         print!("{}", compare_table(&comparison));
-        if comparison
-            .rows
-            .iter()
-            .any(|r| fails(r.verdict, args.fail_on, args.strict))
-        {
-            outcome = Outcome::Failed;
-        }
+        comparisons.push(comparison);
     }
-    println!(
-        "{}",
-        if outcome == Outcome::Success {
-            "PASS"
-        } else {
-            "FAIL"
-        }
-    );
-    Ok(outcome)
+    let (fail_on, strict) = (args.fail_on, args.strict);
+    if let Some(path) = &args.junit {
+        write_atomic(path, junit_xml(&comparisons, fail_on, strict).as_bytes())
+            .map_err(write_error(path))?;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        print!("{}", annotations(&comparisons, fail_on, strict));
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) {
+        append(&path, &job_summary(&comparisons, fail_on, strict)).map_err(write_error(&path))?;
+    }
+    let failed = comparisons
+        .iter()
+        .flat_map(|c| &c.rows)
+        .any(|r| fails(r.verdict, fail_on, strict));
+    println!("{}", if failed { "FAIL" } else { "PASS" });
+    Ok(if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Appends `text` to the file at `path` (GitHub's job summary is one file per step).
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 fn validate_files(files: &[PathBuf]) -> Outcome {

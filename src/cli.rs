@@ -59,6 +59,9 @@ pub struct CompareArgs {
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also write JUnit XML here (one test case per point and metric)
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

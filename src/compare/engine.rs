@@ -158,11 +158,11 @@ fn compare_point(
     seed: u64,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
-    let row = |metric: String, baseline: f64, current: f64| Row {
+    let row = |metric: String, baseline: Option<f64>, current: Option<f64>| Row {
         point: cur.id.clone(),
         metric,
-        baseline: Some(baseline),
-        current: Some(current),
+        baseline,
+        current,
         change: None,
         p_value: None,
         verdict: Verdict::NoChange,
@@ -173,20 +173,9 @@ fn compare_point(
         let p_value = mann_whitney_p(&b, &c);
         for (name, q) in QUANTILES {
             let metric = format!("{latency}_ms.{name}");
-            let summary = |p: &PointResult| {
-                let s = match latency {
-                    "ttft" => &p.latency_ms.ttft,
-                    "tpot" => &p.latency_ms.tpot,
-                    "itl" => &p.latency_ms.itl,
-                    _ => &p.latency_ms.e2e,
-                };
-                match name {
-                    "p50" => s.p50,
-                    "p90" => s.p90,
-                    _ => s.p99,
-                }
-            };
-            let mut r = row(metric.clone(), summary(base), summary(cur));
+            // The values shown are the samples' own, so they agree with the change.
+            let quantile = |samples: &[f64]| Statistic::Quantile(q).of(&mut samples.to_vec());
+            let mut r = row(metric.clone(), quantile(&b), quantile(&c));
             let needed = min_samples(q);
             if b.len() < needed || c.len() < needed {
                 r.verdict = Verdict::InsufficientData;
@@ -225,12 +214,12 @@ fn compare_point(
         seed,
         row(
             "output_tokens_per_s".into(),
-            base.throughput.output_tokens_per_s,
-            cur.throughput.output_tokens_per_s,
+            Some(base.throughput.output_tokens_per_s),
+            Some(cur.throughput.output_tokens_per_s),
         ),
     ));
     if let (Some(bg), Some(cg)) = (&base.goodput, &cur.goodput) {
-        let mut r = row("goodput".into(), bg.ratio, cg.ratio);
+        let mut r = row("goodput".into(), Some(bg.ratio), Some(cg.ratio));
         let change = proportion_change(
             (bg.met, bg.total),
             (cg.met, cg.total),
@@ -247,7 +236,7 @@ fn compare_point(
             p.requests.failed as f64 / p.requests.total as f64
         }
     };
-    let mut r = row("error_rate".into(), rate(base), rate(cur));
+    let mut r = row("error_rate".into(), Some(rate(base)), Some(rate(cur)));
     let change = proportion_change(
         (base.requests.failed, base.requests.total),
         (cur.requests.failed, cur.requests.total),

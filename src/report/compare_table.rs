@@ -3,30 +3,9 @@
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
 
+use super::format::{change, value};
 use crate::compare::verdict::Verdict;
-use crate::compare::{Comparison, Row};
-
-fn value(metric: &str, v: Option<f64>) -> String {
-    match v {
-        None => String::new(),
-        Some(v) if metric == "error_rate" || metric == "goodput" => format!("{:.2}%", v * 100.0),
-        Some(v) if v >= 100.0 => format!("{v:.0}"),
-        Some(v) => format!("{v:.2}"),
-    }
-}
-
-fn change(row: &Row) -> String {
-    let Some(c) = row.change else {
-        return String::new();
-    };
-    if row.metric == "error_rate" {
-        let pp = |x: f64| format!("{:+.2}", x * 100.0);
-        format!("{} pp [{}, {}]", pp(c.estimate), pp(c.low), pp(c.high))
-    } else {
-        let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-        format!("{} [{}, {}]", pct(c.estimate), pct(c.low), pct(c.high))
-    }
-}
+use crate::compare::Comparison;
 
 /// The table of one scenario's comparison followed by a one-line summary.
 pub fn compare_table(comparison: &Comparison) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 use llm_loadtest::metrics::LatencyHistogram;
 use serde_json::Value;
 
-use crate::fixture::run_plain;
+use crate::fixture::{run_plain, run_plain_env};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -158,4 +158,36 @@ fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
         "never",
     ]);
     assert_eq!(code, 0);
+}
+
+#[test]
+fn terminal_table_junit_and_job_summary_snapshots() {
+    let (dir, baselines) = with_baseline();
+    let slow = write(dir.path(), "slow.json", &slowed(1.2));
+    let junit = dir.path().join("junit.xml");
+    let summary = dir.path().join("summary.md");
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ];
+    let args = [
+        "compare",
+        &slow,
+        "--baselines",
+        &baselines,
+        "--junit",
+        junit.to_str().unwrap(),
+    ];
+    let (code, stdout, stderr) = run_plain_env(&args, &env);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("::error title=llm-loadtest llamacpp-smollm2%3A regressed::"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("compare_terminal", stdout);
+    insta::assert_snapshot!("compare_junit", std::fs::read_to_string(&junit).unwrap());
+    insta::assert_snapshot!(
+        "compare_job_summary",
+        std::fs::read_to_string(&summary).unwrap()
+    );
 }

@@ -102,12 +102,20 @@ pub async fn mock_server() -> wiremock::MockServer {
 
 /// Runs the binary with exactly `args` (no output flags); returns (code, stdout, stderr).
 pub fn run_plain(args: &[&str]) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("llm-loadtest")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    run_plain_env(args, &[])
+}
+
+/// [`run_plain`] with extra environment variables; GitHub's own are removed unless given.
+pub fn run_plain_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("llm-loadtest").unwrap();
+    cmd.args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .timeout(Duration::from_secs(60));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

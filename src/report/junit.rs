@@ -1,0 +1,45 @@
+//! JUnit XML of comparisons for CI test reporters: one test suite per scenario, one test
+//! case per point × metric. Failing verdicts (by `--fail-on` and `--strict`) are failures;
+//! insufficient data is skipped; everything else passes with its verdict in system-out.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::format::describe;
+use crate::compare::verdict::{fails, FailOn, Verdict};
+use crate::compare::Comparison;
+
+/// The JUnit XML document of `comparisons`.
+pub fn junit_xml(comparisons: &[Comparison], fail_on: FailOn, strict: bool) -> String {
+    let mut report = Report::new("llm-loadtest");
+    for comparison in comparisons {
+        let mut suite = TestSuite::new(comparison.scenario.as_str());
+        for row in &comparison.rows {
+            let status = if fails(row.verdict, fail_on, strict) {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(describe(row))
+                    .set_type(row.verdict.to_string());
+                status
+            } else if row.verdict == Verdict::InsufficientData {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(describe(row));
+                status
+            } else {
+                TestCaseStatus::success()
+            };
+            let name = if row.metric.is_empty() {
+                row.point.clone()
+            } else {
+                format!("{} {}", row.point, row.metric)
+            };
+            let mut case = TestCase::new(name, status);
+            case.set_classname(comparison.scenario.as_str())
+                .set_system_out(describe(row));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report
+        .to_string()
+        .expect("a JUnit report of strings serializes")
+}
