@@ -2,7 +2,7 @@
 //! what a person needs. Exit codes: 0 pass, 1 regression or SLO breach, 2 usage, input or
 //! harness error, 130 interrupted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -12,9 +12,11 @@ use crate::compare::slo;
 use crate::compare::verdict::fails;
 use crate::compare::{self, baseline};
 use crate::report::{annotations, compare_table, job_summary, junit_xml, summary_table};
-use crate::result::{write_atomic, write_json_atomic};
+use crate::result::{write_atomic, write_json_atomic, RunResult};
 use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
+use crate::secret::redacted;
+use crate::server::reachable;
 
 /// Usage, input or harness error.
 pub const EXIT_USAGE: u8 = 2;
@@ -66,6 +68,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Validate { files } => Ok(validate_files(&files)),
         Command::Baseline(BaselineCommand::Update { results, baselines }) => {
+            let results = if results.is_empty() {
+                baseline::latest_results()?
+            } else {
+                results
+            };
             for written in baseline::update(&results, &baselines)? {
                 println!("{}: updated", written.display());
             }
@@ -77,8 +84,21 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
+    let results = if args.results.is_empty() {
+        match run_reachable_scenarios()? {
+            Some(results) if results.is_empty() => {
+                anyhow::bail!(
+                    "no scenario in scenarios/ has a target that answers; nothing to compare"
+                )
+            }
+            Some(results) => results,
+            None => return Ok(Outcome::Interrupted),
+        }
+    } else {
+        args.results.clone()
+    };
     let mut comparisons = Vec::new();
-    for path in &args.results {
+    for path in &results {
         let current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
         if !baseline_path.exists() {
@@ -179,6 +199,15 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
     };
+    match measure(&plan, &options)? {
+        Some(result) if !result.partial => Ok(report_slo_checks(&result)),
+        _ => Ok(Outcome::Interrupted),
+    }
+}
+
+/// Runs a plan with Ctrl-C handling, prints its summary and writes its result. `None` when
+/// interrupted before the first point; a result interrupted later is marked partial.
+fn measure(plan: &Plan, options: &RunOptions) -> anyhow::Result<Option<RunResult>> {
     // One thread: the client's work per chunk is a few microseconds, and a single thread
     // spares the cross-thread wake-ups (futex) that would cost more than the work itself
     // and take CPU from a server sharing the machine.
@@ -189,12 +218,12 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_ctrl_c(cancel.clone()));
-        run_plan(&plan, &options, &cancel).await
+        run_plan(plan, options, &cancel).await
     });
     let result = match result {
         Err(RunError::Interrupted) => {
             eprintln!("interrupted before the first point: nothing was measured");
-            return Ok(Outcome::Interrupted);
+            return Ok(None);
         }
         other => other?,
     };
@@ -205,9 +234,13 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     }
     if result.partial {
         eprintln!("interrupted: the result holds the points measured so far, marked partial");
-        return Ok(Outcome::Interrupted);
     }
-    let checks = slo::check(&result);
+    Ok(Some(result))
+}
+
+/// Prints the scenario's SLO thresholds checked on every point; fails on a breach.
+fn report_slo_checks(result: &RunResult) -> Outcome {
+    let checks = slo::check(result);
     for check in &checks {
         let value = check
             .value
@@ -217,9 +250,54 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
     }
     if checks.iter().any(|c| !c.holds) {
         println!("FAIL: SLO thresholds breached");
-        return Ok(Outcome::Failed);
+        return Outcome::Failed;
     }
-    Ok(Outcome::Success)
+    Outcome::Success
+}
+
+/// Runs every scenario in `scenarios/` whose target answers, writing
+/// `reports/results/<scenario>.json`; says why it skips the others. `None` when
+/// interrupted.
+fn run_reachable_scenarios() -> anyhow::Result<Option<Vec<PathBuf>>> {
+    let dir = Path::new(scenario::DEFAULT_DIR);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json") && !p.ends_with(scenario::SCHEMA_FILE)
+        })
+        .collect();
+    files.sort();
+    let probe = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut results = Vec::new();
+    for file in files {
+        let plan = match Plan::new(scenario::load_file(&file)?, None, &file) {
+            Ok(plan) => plan,
+            Err(e) => {
+                println!("skipped {}: {e}", file.display());
+                continue;
+            }
+        };
+        if !probe.block_on(reachable(&plan.target.base_url)) {
+            let url = redacted(&plan.target.base_url);
+            println!("skipped {}: nothing answers at {url}", file.display());
+            continue;
+        }
+        let output =
+            Path::new(baseline::DEFAULT_RESULTS).join(format!("{}.json", plan.scenario.name));
+        let options = RunOptions {
+            output: Some(output.clone()),
+            requests_out: None,
+        };
+        match measure(&plan, &options)? {
+            Some(result) if !result.partial => results.push(output),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(results))
 }
 
 /// First Ctrl-C: stop starting requests and finish with a partial result. Second: quit.

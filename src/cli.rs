@@ -44,8 +44,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Result files written by `run --output`
-    #[arg(required = true)]
+    /// Result files written by `run --output`; without them, every scenario in
+    /// `scenarios/` whose target answers is run first (results in reports/results/)
     pub results: Vec<PathBuf>,
     /// Baseline directory (one `<scenario>.json` per scenario)
     #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]
@@ -68,8 +68,8 @@ pub struct CompareArgs {
 pub enum BaselineCommand {
     /// Make complete results the baselines of their scenarios (DIR/<scenario>.json)
     Update {
-        /// Result files written by `run --output`
-        #[arg(required = true)]
+        /// Result files written by `run --output` [default: reports/results/*.json, the
+        /// results of the last `compare` without arguments]
         results: Vec<PathBuf>,
         /// Baseline directory
         #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]

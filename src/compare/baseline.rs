@@ -9,6 +9,8 @@ use crate::result::{write_json_atomic, RunResult, SCHEMA_VERSION};
 
 /// Where baselines live unless `--baselines` says otherwise.
 pub const DEFAULT_BASELINES: &str = "baselines";
+/// Where `compare` without arguments writes the results of the scenarios it runs.
+pub const DEFAULT_RESULTS: &str = "reports/results";
 
 /// A result or baseline that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,22 @@ pub fn read_result(path: &Path) -> Result<RunResult, BaselineError> {
     }
     serde_path_to_error::deserialize(value)
         .map_err(|e| corrupt(format!("{}: {}", e.path(), e.inner())))
+}
+
+/// The results `compare` last wrote (`reports/results/*.json`), for `baseline update`
+/// without arguments.
+pub fn latest_results() -> Result<Vec<PathBuf>, BaselineError> {
+    let dir = Path::new(DEFAULT_RESULTS);
+    let entries = std::fs::read_dir(dir).map_err(|source| BaselineError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut results: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    results.sort();
+    Ok(results)
 }
 
 /// The baseline file of `scenario` in `dir`.

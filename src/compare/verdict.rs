@@ -1,7 +1,10 @@
 //! Verdicts: how the change of one metric against its baseline is judged. A change counts
 //! only when it is significant (its 95% interval excludes zero); "regressed" further needs
-//! the interval's near end past the warn threshold and the estimate past the fail
-//! threshold, so that noise alone rarely fails a build while a real slowdown does.
+//! the whole interval past the fail threshold: 95% confidence that the metric got worse by
+//! more than the threshold. Two runs on one machine drift apart by several percent as a
+//! whole (measured A/A on the 2-core CI machine: up to +10.6% at ITL p90 with an interval
+//! only ±1.5% wide, since within-run samples cannot see between-run drift), so a verdict
+//! that fails on the estimate alone would fail builds on noise.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -128,7 +131,7 @@ pub fn judge(change: &Change, worse: Worse, threshold: Threshold, significant: b
     };
     let worse_beyond_noise = significant && low > 0.0;
     let better_beyond_noise = significant && high < 0.0;
-    if worse_beyond_noise && low >= threshold.warn && estimate >= threshold.fail {
+    if worse_beyond_noise && low >= threshold.fail {
         Verdict::Regressed
     } else if worse_beyond_noise && estimate >= threshold.warn {
         Verdict::Warning
@@ -191,6 +194,15 @@ mod tests {
         assert_eq!(
             judge(&change(0.03, 0.02, 0.04), Worse::Higher, LATENCY, true),
             Verdict::NoChange
+        );
+    }
+
+    #[test]
+    fn a_change_whose_interval_reaches_below_the_fail_threshold_only_warns() {
+        // A/A drift measured on the CI machine: +10.6% [+9.1%, +11.5%].
+        assert_eq!(
+            judge(&change(0.106, 0.091, 0.115), Worse::Higher, LATENCY, true),
+            Verdict::Warning
         );
     }
 

@@ -13,6 +13,11 @@ pub use plan::{LoadShape, Plan, PointSpec, ResolvedTarget, StopAfter};
 pub use types::*;
 pub use validate::validate;
 
+/// Where scenarios live.
+pub const DEFAULT_DIR: &str = "scenarios";
+/// The JSON Schema's file name in that directory.
+pub const SCHEMA_FILE: &str = "scenario.schema.json";
+
 /// The JSON Schema of a scenario file, as printed by `llm-loadtest schema`.
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Scenario)).expect("schema serializes")

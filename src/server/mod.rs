@@ -2,4 +2,4 @@
 
 mod probe;
 
-pub use probe::{first_model, server_info, ServerInfo};
+pub use probe::{first_model, reachable, server_info, ServerInfo};

@@ -27,6 +27,20 @@ async fn get_json(
     json_call(http, Method::GET, &url, None).await
 }
 
+/// Whether anything answers HTTP at `base` within two seconds (any status counts: a server
+/// that wants a key is up).
+pub async fn reachable(base: &reqwest::Url) -> bool {
+    let Ok(url) = base.join("v1/models") else {
+        return false;
+    };
+    reqwest::Client::new()
+        .get(url)
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+        .is_ok()
+}
+
 /// The id of the first model listed by `/v1/models`.
 pub async fn first_model(http: &reqwest::Client, base: &reqwest::Url) -> Result<String, String> {
     let list = get_json(http, base, "v1/models").await?;

@@ -191,3 +191,53 @@ fn terminal_table_junit_and_job_summary_snapshots() {
         std::fs::read_to_string(&summary).unwrap()
     );
 }
+
+#[test]
+fn compare_without_results_runs_the_reachable_scenarios_then_compares() {
+    let addr = crate::fixture::timed_server(crate::fixture::Timing {
+        first_token_ms: 20,
+        itl_ms: 5,
+        stall_after: None,
+    });
+    let project = tempfile::tempdir().unwrap();
+    let scenarios = project.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    let scenario = |name: &str, url: &str| {
+        serde_json::json!({
+            "name": name, "target": {"base_url": url, "model": "m"},
+            "workload": {"input_tokens": 8, "output_tokens": 8},
+            "load": {"concurrency": [2], "requests": 30, "warmup": 1}
+        })
+    };
+    write(
+        &scenarios,
+        "fixture.json",
+        &scenario("fixture", &format!("http://{addr}")),
+    );
+    let nowhere = format!("http://127.0.0.1:{}", crate::fixture::closed_port());
+    write(&scenarios, "nowhere.json", &scenario("nowhere", &nowhere));
+    let run = |args: &[&str]| crate::fixture::run_in(project.path(), args, &[]);
+
+    let (code, stdout, stderr) = run(&["compare"]);
+    assert_eq!(code, 2, "no baseline yet: {stdout}{stderr}");
+    assert!(
+        stdout.contains("skipped scenarios/nowhere.json: nothing answers at"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("no baseline for scenario `fixture`"),
+        "{stderr}"
+    );
+    assert!(project.path().join("reports/results/fixture.json").exists());
+
+    let (code, stdout, stderr) = run(&["baseline", "update"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("baselines/fixture.json: updated"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = run(&["compare"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.ends_with("PASS\n"), "{stdout}");
+}

@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -107,8 +107,14 @@ pub fn run_plain(args: &[&str]) -> (i32, String, String) {
 
 /// [`run_plain`] with extra environment variables; GitHub's own are removed unless given.
 pub fn run_plain_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    run_in(Path::new("."), args, env)
+}
+
+/// [`run_plain_env`] in the working directory `dir`.
+pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = assert_cmd::Command::cargo_bin("llm-loadtest").unwrap();
-    cmd.args(args)
+    cmd.current_dir(dir)
+        .args(args)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .timeout(Duration::from_secs(60));
