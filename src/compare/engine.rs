@@ -322,7 +322,7 @@ fn proportion_change(
         Binomial::new(base.1, pb).ok()?,
         Binomial::new(cur.1, pc).ok()?,
     );
-    let mut draws: Vec<f64> = (0..RESAMPLES)
+    let draws: Vec<f64> = (0..RESAMPLES)
         .filter_map(|_| {
             let b = db.sample(&mut rng) as f64 / base.1 as f64;
             let c = dc.sample(&mut rng) as f64 / cur.1 as f64;
@@ -332,13 +332,7 @@ fn proportion_change(
     if draws.is_empty() {
         return None;
     }
-    draws.sort_by(f64::total_cmp);
-    let at = |p: f64| draws[((p * draws.len() as f64) as usize).min(draws.len() - 1)];
-    Some(Change {
-        estimate: diff(pb, pc),
-        low: at(0.025),
-        high: at(0.975),
-    })
+    Some(Change::from_resamples(diff(pb, pc), draws))
 }
 
 fn judge_proportion(

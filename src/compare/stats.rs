@@ -78,13 +78,22 @@ pub fn bootstrap_change(
     if ratios.is_empty() {
         return None;
     }
-    ratios.sort_by(f64::total_cmp);
-    let at = |p: f64| ratios[((p * ratios.len() as f64) as usize).min(ratios.len() - 1)];
-    Some(Change {
-        estimate: cur / base - 1.0,
-        low: at(0.025),
-        high: at(0.975),
-    })
+    Some(Change::from_resamples(cur / base - 1.0, ratios))
+}
+
+impl Change {
+    /// The change `estimate` with the 2.5th and 97.5th percentiles of its bootstrap
+    /// `resamples` (not empty) as its 95% interval.
+    pub fn from_resamples(estimate: f64, mut resamples: Vec<f64>) -> Self {
+        resamples.sort_by(f64::total_cmp);
+        let at =
+            |p: f64| resamples[((p * resamples.len() as f64) as usize).min(resamples.len() - 1)];
+        Self {
+            estimate,
+            low: at(0.025),
+            high: at(0.975),
+        }
+    }
 }
 
 /// Two-sided p-value of the Mann-Whitney U test that `a` and `b` come from the same
