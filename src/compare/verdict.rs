@@ -57,6 +57,13 @@ impl fmt::Display for Verdict {
     }
 }
 
+impl Verdict {
+    /// Whether reports list the row; no change and a met SLO are only counted.
+    pub fn is_listed(self) -> bool {
+        !matches!(self, Verdict::NoChange | Verdict::SloMet)
+    }
+}
+
 /// The direction in which a metric gets worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Worse {

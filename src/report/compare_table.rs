@@ -1,16 +1,13 @@
 //! The terminal table of a comparison: what needs attention first (regressions, warnings,
 //! mismatches, missing points), the unchanged metrics counted in one line, and a verdict.
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
-
-use super::format::{change, value};
+use super::format::{change, table, value};
 use crate::compare::verdict::Verdict;
 use crate::compare::Comparison;
 
 /// The table of one scenario's comparison followed by a one-line summary.
 pub fn compare_table(comparison: &Comparison) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header([
+    let header = [
         "point",
         "metric",
         "baseline",
@@ -19,9 +16,9 @@ pub fn compare_table(comparison: &Comparison) -> String {
         "p",
         "verdict",
         "note",
-    ]);
-    let quiet = |v: Verdict| matches!(v, Verdict::NoChange | Verdict::SloMet);
-    for row in comparison.rows.iter().filter(|r| !quiet(r.verdict)) {
+    ];
+    let mut table = table(&header, 2..6);
+    for row in comparison.rows.iter().filter(|r| r.verdict.is_listed()) {
         table.add_row([
             row.point.clone(),
             row.metric.clone(),
@@ -33,12 +30,11 @@ pub fn compare_table(comparison: &Comparison) -> String {
             row.note.clone(),
         ]);
     }
-    for i in 2..6 {
-        if let Some(column) = table.column_mut(i) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    let unchanged = comparison.rows.iter().filter(|r| quiet(r.verdict)).count();
+    let unchanged = comparison
+        .rows
+        .iter()
+        .filter(|r| !r.verdict.is_listed())
+        .count();
     let mut counts: Vec<(Verdict, usize)> = Vec::new();
     for row in &comparison.rows {
         match counts.iter_mut().find(|(v, _)| *v == row.verdict) {

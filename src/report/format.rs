@@ -1,6 +1,22 @@
 //! Shared formatting of comparison figures for every renderer.
 
+use std::ops::Range;
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
+
 use crate::compare::Row;
+
+/// A terminal table with `header` and the columns in `right_aligned` aligned right.
+pub fn table(header: &[&str], right_aligned: Range<usize>) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(header);
+    for i in right_aligned {
+        if let Some(column) = table.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
 
 /// A metric's value: rates as percentages, large figures without decimals.
 pub fn value(metric: &str, v: Option<f64>) -> String {

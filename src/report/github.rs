@@ -59,7 +59,7 @@ pub fn job_summary(comparisons: &[Comparison], fail_on: FailOn, strict: bool) ->
         let listed: Vec<_> = comparison
             .rows
             .iter()
-            .filter(|r| !matches!(r.verdict, Verdict::NoChange | Verdict::SloMet))
+            .filter(|r| r.verdict.is_listed())
             .collect();
         md.push_str(&format!(
             "{failing} failing, {} listed, {} with no change or a met SLO.\n\n",

@@ -1,7 +1,6 @@
 //! The end-of-run summary for the terminal: one row per point, then errors and goodput.
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
-
+use super::format::table;
 use crate::result::RunResult;
 
 fn num(value: f64) -> String {
@@ -14,21 +13,23 @@ fn num(value: f64) -> String {
 
 /// The summary table of a run, followed by error and goodput lines per point.
 pub fn summary_table(result: &RunResult) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header([
-        "point",
-        "ok",
-        "failed",
-        "req/s",
-        "out tok/s",
-        "TTFT p50",
-        "TTFT p99",
-        "TPOT p50",
-        "ITL p50",
-        "ITL p99",
-        "E2E p50",
-        "E2E p99",
-    ]);
+    let mut table = table(
+        &[
+            "point",
+            "ok",
+            "failed",
+            "req/s",
+            "out tok/s",
+            "TTFT p50",
+            "TTFT p99",
+            "TPOT p50",
+            "ITL p50",
+            "ITL p99",
+            "E2E p50",
+            "E2E p99",
+        ],
+        1..12,
+    );
     for p in &result.points {
         let l = &p.latency_ms;
         table.add_row([
@@ -45,9 +46,6 @@ pub fn summary_table(result: &RunResult) -> String {
             num(l.e2e.p50),
             num(l.e2e.p99),
         ]);
-    }
-    for column in table.column_iter_mut().skip(1) {
-        column.set_cell_alignment(CellAlignment::Right);
     }
     let mut text = format!("{table}\nlatencies in ms\n");
     for p in &result.points {

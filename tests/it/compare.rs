@@ -42,18 +42,25 @@ fn write(dir: &Path, name: &str, value: &Value) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Makes the fixture the baseline in a fresh directory; returns (dir, baselines dir).
-fn with_baseline() -> (tempfile::TempDir, String) {
+/// Makes the fixture the baseline in a fresh directory; returns (dir, baselines dir). The
+/// bootstrap of `compare` keeps a core busy for seconds, so these tests hold the lock that
+/// keeps the timing tests' machine quiet.
+fn with_baseline() -> (
+    std::sync::MutexGuard<'static, ()>,
+    tempfile::TempDir,
+    String,
+) {
+    let quiet = crate::fixture::exclusive();
     let dir = tempfile::tempdir().unwrap();
     let baselines = dir.path().join("baselines").to_string_lossy().into_owned();
     let (code, _, stderr) = run_plain(&["baseline", "update", FIXTURE, "--baselines", &baselines]);
     assert_eq!(code, 0, "{stderr}");
-    (dir, baselines)
+    (quiet, dir, baselines)
 }
 
 #[test]
 fn a_run_compared_with_itself_passes() {
-    let (_dir, baselines) = with_baseline();
+    let (_quiet, _dir, baselines) = with_baseline();
     let (code, stdout, stderr) = run_plain(&["compare", FIXTURE, "--baselines", &baselines]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.ends_with("PASS\n"), "{stdout}");
@@ -65,7 +72,7 @@ fn a_run_compared_with_itself_passes() {
 
 #[test]
 fn twenty_percent_slower_regresses_and_three_percent_does_not() {
-    let (dir, baselines) = with_baseline();
+    let (_quiet, dir, baselines) = with_baseline();
     let slow = write(dir.path(), "slow.json", &slowed(1.2));
     let (code, stdout, _) = run_plain(&["compare", &slow, "--baselines", &baselines]);
     assert_eq!(code, 1, "{stdout}");
@@ -91,7 +98,7 @@ fn twenty_percent_slower_regresses_and_three_percent_does_not() {
 
 #[test]
 fn added_and_removed_points_are_shown_not_failed() {
-    let (dir, baselines) = with_baseline();
+    let (_quiet, dir, baselines) = with_baseline();
     let mut changed = fixture();
     changed["points"][1]["id"] = "concurrency=8,input_tokens=512".into();
     let changed = write(dir.path(), "changed.json", &changed);
@@ -121,7 +128,7 @@ fn a_missing_baseline_is_an_error() {
 
 #[test]
 fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
-    let (dir, baselines) = with_baseline();
+    let (_quiet, dir, baselines) = with_baseline();
     // Loosened thresholds for ITL p50: +20% is only a warning now.
     let mut loose = slowed(1.2);
     loose["scenario"]["compare"] =
@@ -162,7 +169,7 @@ fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
 
 #[test]
 fn terminal_table_junit_and_job_summary_snapshots() {
-    let (dir, baselines) = with_baseline();
+    let (_quiet, dir, baselines) = with_baseline();
     let slow = write(dir.path(), "slow.json", &slowed(1.2));
     let junit = dir.path().join("junit.xml");
     let summary = dir.path().join("summary.md");
