@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, RunArgs};
+use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, ReportArgs, ReportFormat, RunArgs};
 use crate::compare::slo;
-use crate::compare::verdict::fails;
+use crate::compare::verdict::{fails, FailOn};
 use crate::compare::{self, baseline};
-use crate::report::{annotations, compare_table, job_summary, junit_xml, summary_table};
+use crate::report::{
+    annotations, build_report, compare_table, csv, junit_xml, summary_table, Subject, Templates,
+};
 use crate::result::{write_atomic, write_json_atomic, RunResult};
 use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
@@ -80,10 +82,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Run(args) => run(&args),
         Command::Compare(args) => compare_results(&args),
+        Command::Report(args) => report(&args),
     }
 }
 
 fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
+    // Templates first: a broken one should fail before a long run, not after.
+    let templates = Templates::load(args.templates.as_deref())?;
     let results = if args.results.is_empty() {
         match run_reachable_scenarios()? {
             Some(results) if results.is_empty() => {
@@ -97,7 +102,7 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
     } else {
         args.results.clone()
     };
-    let mut comparisons = Vec::new();
+    let mut compared = Vec::new();
     for path in &results {
         let current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
@@ -112,18 +117,38 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
         let baseline = baseline::read_result(&baseline_path)?;
         let comparison = compare::compare(&baseline, &current, args.seed);
         print!("{}", compare_table(&comparison));
-        comparisons.push(comparison);
+        compared.push((current, baseline, comparison));
     }
+    let comparisons: Vec<_> = compared.iter().map(|(_, _, c)| c.clone()).collect();
     let (fail_on, strict) = (args.fail_on, args.strict);
     if let Some(path) = &args.junit {
         write_atomic(path, junit_xml(&comparisons, fail_on, strict).as_bytes())
             .map_err(write_error(path))?;
     }
+    let subjects: Vec<Subject> = compared
+        .iter()
+        .map(|(current, baseline, comparison)| Subject {
+            current,
+            baseline: Some(baseline),
+            comparison: Some(comparison),
+        })
+        .collect();
+    let mut report = build_report(&subjects, fail_on, strict);
+    let (md_path, html_path) = (
+        args.reports.join("compare.md"),
+        args.reports.join("compare.html"),
+    );
+    report.full_report = Some(html_path.display().to_string());
+    let markdown = templates.markdown(&report)?;
+    write_atomic(&md_path, markdown.as_bytes()).map_err(write_error(&md_path))?;
+    write_atomic(&html_path, templates.html(&report)?.as_bytes())
+        .map_err(write_error(&html_path))?;
+    println!("reports: {} and {}", md_path.display(), html_path.display());
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         print!("{}", annotations(&comparisons, fail_on, strict));
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) {
-        append(&path, &job_summary(&comparisons, fail_on, strict)).map_err(write_error(&path))?;
+        append(&path, &markdown).map_err(write_error(&path))?;
     }
     let failed = comparisons
         .iter()
@@ -135,6 +160,44 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Renders one result, compared with a baseline when one is given.
+fn report(args: &ReportArgs) -> anyhow::Result<Outcome> {
+    let templates = Templates::load(args.templates.as_deref())?;
+    let current = baseline::read_result(&args.result)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(baseline::read_result)
+        .transpose()?;
+    let comparison = baseline
+        .as_ref()
+        .map(|b| compare::compare(b, &current, args.seed));
+    let subject = Subject {
+        current: &current,
+        baseline: baseline.as_ref(),
+        comparison: comparison.as_ref(),
+    };
+    let report = build_report(&[subject], FailOn::default(), false);
+    let format = args
+        .format
+        .or_else(|| args.out.as_deref().and_then(ReportFormat::from_path))
+        .unwrap_or(ReportFormat::Md);
+    let text = match format {
+        ReportFormat::Md => templates.markdown(&report)?,
+        ReportFormat::Html => templates.html(&report)?,
+        ReportFormat::Csv => csv(&current)?,
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
+    match &args.out {
+        Some(path) => {
+            write_atomic(path, text.as_bytes()).map_err(write_error(path))?;
+            println!("report: {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(Outcome::Success)
 }
 
 /// Appends `text` to the file at `path` (GitHub's job summary is one file per step).

@@ -40,6 +40,55 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Compare results with their baselines; exit 1 on a regression
     Compare(CompareArgs),
+    /// Render a result (and its comparison with a baseline) as Markdown, HTML, CSV or JSON
+    Report(ReportArgs),
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown for a pull-request comment or job summary
+    Md,
+    /// Self-contained HTML with charts
+    Html,
+    /// One row per point with every summary figure
+    Csv,
+    /// The data the templates see
+    Json,
+}
+
+impl ReportFormat {
+    /// The format a file name implies (`.md`, `.html`, `.csv`, `.json`).
+    pub fn from_path(path: &std::path::Path) -> Option<Self> {
+        match path.extension()?.to_str()? {
+            "md" | "markdown" => Some(Self::Md),
+            "html" | "htm" => Some(Self::Html),
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result file written by `run --output`
+    pub result: PathBuf,
+    /// Baseline result to compare with
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Output format [default: from the --out extension, else md]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Output file [default: standard output]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Seed of the bootstrap resampling
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +111,12 @@ pub struct CompareArgs {
     /// Also write JUnit XML here (one test case per point and metric)
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// Where compare.md (pull-request comment) and compare.html go
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -102,6 +102,10 @@ pub struct RequestCounts {
     pub failed: u64,
     /// Failures by kind (`http_500`, `timeout`, `stream_truncated`, ...).
     pub errors: BTreeMap<String, u64>,
+    /// The first message of each kind (the server's error body, truncated; any API key
+    /// scrubbed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_samples: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -140,6 +144,22 @@ pub struct Latencies {
     pub ttft_from_scheduled: Option<Summary>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e2e_from_scheduled: Option<Summary>,
+}
+
+/// The latencies by name, in the order reports show them.
+pub const LATENCY_NAMES: [&str; 4] = ["ttft", "tpot", "itl", "e2e"];
+
+impl Latencies {
+    /// The summary of `ttft`, `tpot`, `itl` or `e2e` (a `_ms` suffix is accepted).
+    pub fn get(&self, name: &str) -> Option<&Summary> {
+        match name.strip_suffix("_ms").unwrap_or(name) {
+            "ttft" => Some(&self.ttft),
+            "tpot" => Some(&self.tpot),
+            "itl" => Some(&self.itl),
+            "e2e" => Some(&self.e2e),
+            _ => None,
+        }
+    }
 }
 
 /// Scheduled vs actual send times: client queue time (closed loop) or lateness (open loop).

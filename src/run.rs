@@ -190,6 +190,7 @@ pub async fn run_plan(
             stop: plan.stop,
             slo: plan.scenario.slo.as_ref(),
             arrival_seed: seed.wrapping_add(i as u64),
+            api_key: plan.target.api_key.as_ref(),
         };
         let point = run_point(&driver, spec, &settings, &mut log).await;
         if point.requests.total == 0 && cancel.is_cancelled() {

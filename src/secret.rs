@@ -19,6 +19,18 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// `text` with every occurrence of the secret replaced by `***` (for server messages
+    /// that echo what they were sent).
+    pub fn scrub(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
@@ -45,6 +57,13 @@ mod tests {
         let key = Secret::new(" sk-abc\n");
         assert_eq!(format!("{key:?}"), "Secret(***)");
         assert_eq!(key.expose(), "sk-abc");
+    }
+
+    #[test]
+    fn scrub_removes_every_occurrence() {
+        let key = Secret::new("sk-abc");
+        assert_eq!(key.scrub("bad key sk-abc (sk-abc)"), "bad key *** (***)");
+        assert_eq!(Secret::new("").scrub("text"), "text");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::slo;
 use super::stats::{bootstrap_change, mann_whitney_p, Change, Statistic, RESAMPLES};
 use super::verdict::{judge, min_samples, threshold_for, Threshold, Verdict, Worse};
 use crate::metrics::LatencyHistogram;
-use crate::result::{PointResult, RunResult};
+use crate::result::{PointResult, RunResult, LATENCY_NAMES};
 use crate::scenario::CompareThreshold;
 
 /// Most samples taken from a histogram for the statistics.
@@ -44,7 +44,6 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
-const LATENCIES: [&str; 4] = ["ttft", "tpot", "itl", "e2e"];
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)];
 
 /// Compares `current` with `baseline`; `seed` makes the bootstrap reproducible.
@@ -168,7 +167,7 @@ fn compare_point(
         verdict: Verdict::NoChange,
         note: String::new(),
     };
-    for latency in LATENCIES {
+    for latency in LATENCY_NAMES {
         let (b, c) = (samples(base, latency), samples(cur, latency));
         let p_value = mann_whitney_p(&b, &c);
         for (name, q) in QUANTILES {

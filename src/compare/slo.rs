@@ -110,14 +110,7 @@ impl Threshold {
     /// The value this threshold reads from a point; `None` when the point lacks it
     /// (goodput without an SLO).
     pub fn value(&self, point: &PointResult) -> Option<f64> {
-        let l = &point.latency_ms;
-        let summary = match self.metric.as_str() {
-            "ttft_ms" => Some(&l.ttft),
-            "tpot_ms" => Some(&l.tpot),
-            "itl_ms" => Some(&l.itl),
-            "e2e_ms" => Some(&l.e2e),
-            _ => None,
-        };
+        let summary = point.latency_ms.get(&self.metric);
         Some(match (self.stat, summary) {
             (Stat::Percentile(50) | Stat::Med, Some(s)) => s.p50,
             (Stat::Percentile(90), Some(s)) => s.p90,

@@ -10,6 +10,7 @@ use crate::metrics::{PointAccumulator, PointTiming};
 use crate::monitor::CpuTime;
 use crate::result::PointResult;
 use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter};
+use crate::secret::Secret;
 
 /// Most warmup requests in flight at once for an open-loop point.
 const OPEN_LOOP_WARMUP_CONCURRENCY: u32 = 4;
@@ -22,6 +23,8 @@ pub struct PointSettings<'a> {
     pub stop: StopAfter,
     pub slo: Option<&'a Slo>,
     pub arrival_seed: u64,
+    /// Scrubbed from error messages before they are stored.
+    pub api_key: Option<&'a Secret>,
 }
 
 /// Runs warmup and the measured window of `spec`.
@@ -79,7 +82,10 @@ pub async fn run_point(
         }
     };
     let aggregate = async {
-        while let Some(record) = rx.recv().await {
+        while let Some(mut record) = rx.recv().await {
+            if let (Some(key), Some(error)) = (settings.api_key, &mut record.exchange.error) {
+                error.message = key.scrub(&error.message);
+            }
             acc.add(record.scheduled, &record.exchange);
             if let Err(e) = log.write(&spec.id, window_start, &record) {
                 tracing::warn!("cannot write the request log: {e}");

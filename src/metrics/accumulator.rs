@@ -88,10 +88,13 @@ impl PointAccumulator {
         }
         let Some(f) = figures else {
             self.counts.failed += 1;
-            let kind = ex
-                .error
-                .as_ref()
-                .map_or("unknown".to_owned(), |e| e.kind.to_string());
+            let (kind, message) = ex.error.as_ref().map_or(("unknown".to_owned(), ""), |e| {
+                (e.kind.to_string(), e.message.as_str())
+            });
+            self.counts
+                .error_samples
+                .entry(kind.clone())
+                .or_insert_with(|| message.to_owned());
             *self.counts.errors.entry(kind).or_default() += 1;
             return;
         };

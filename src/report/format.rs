@@ -18,6 +18,17 @@ pub fn table(header: &[&str], right_aligned: Range<usize>) -> Table {
     table
 }
 
+/// How a latency is named in reports (`ttft` → `TTFT`, `e2e` → `E2E latency`).
+pub fn latency_label(name: &str) -> &'static str {
+    match name.strip_suffix("_ms").unwrap_or(name) {
+        "ttft" => "TTFT",
+        "tpot" => "TPOT",
+        "itl" => "ITL",
+        "e2e" => "E2E latency",
+        _ => "latency",
+    }
+}
+
 /// A metric's value: rates as percentages, large figures without decimals.
 pub fn value(metric: &str, v: Option<f64>) -> String {
     match v {

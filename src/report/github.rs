@@ -1,7 +1,7 @@
-//! GitHub Actions outputs: `::error`/`::warning` workflow commands for the rows that need
-//! attention, and a Markdown job summary (appended to `$GITHUB_STEP_SUMMARY`).
+//! GitHub Actions annotations: `::error`/`::warning` workflow commands for the rows that need
+//! attention. (The job summary is the Markdown report.)
 
-use super::format::{change, describe, value};
+use super::format::describe;
 use crate::compare::verdict::{fails, FailOn, Verdict};
 use crate::compare::Comparison;
 
@@ -40,50 +40,6 @@ pub fn annotations(comparisons: &[Comparison], fail_on: FailOn, strict: bool) ->
         }
     }
     lines
-}
-
-/// A Markdown summary: a verdict headline per scenario and the rows that need attention.
-pub fn job_summary(comparisons: &[Comparison], fail_on: FailOn, strict: bool) -> String {
-    let mut md = String::new();
-    for comparison in comparisons {
-        let failing = comparison
-            .rows
-            .iter()
-            .filter(|r| fails(r.verdict, fail_on, strict))
-            .count();
-        let headline = if failing == 0 { "✅ pass" } else { "❌ fail" };
-        md.push_str(&format!(
-            "## llm-loadtest `{}`: {headline}\n\n",
-            comparison.scenario
-        ));
-        let listed: Vec<_> = comparison
-            .rows
-            .iter()
-            .filter(|r| r.verdict.is_listed())
-            .collect();
-        md.push_str(&format!(
-            "{failing} failing, {} listed, {} with no change or a met SLO.\n\n",
-            listed.len(),
-            comparison.rows.len() - listed.len()
-        ));
-        if listed.is_empty() {
-            continue;
-        }
-        md.push_str("| Point | Metric | Baseline | Current | Δ [95% CI] | Verdict |\n|---|---|---:|---:|---:|---|\n");
-        for row in listed {
-            md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                row.point,
-                row.metric.replace('|', "\\|"),
-                value(&row.metric, row.baseline),
-                value(&row.metric, row.current),
-                change(row),
-                row.verdict
-            ));
-        }
-        md.push('\n');
-    }
-    md
 }
 
 #[cfg(test)]

@@ -4,42 +4,14 @@
 
 use std::path::Path;
 
-use llm_loadtest::metrics::LatencyHistogram;
-use serde_json::Value;
+use crate::fixture::{run_in, run_plain, write_json as write};
 
-use crate::fixture::{run_plain, run_plain_env};
+use crate::fixture::{real_result as fixture, slowed, REAL_RESULT as FIXTURE};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/llamacpp-smollm2.result.json"
-);
-
-fn fixture() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap()
-}
-
-/// The fixture with every latency `factor` times longer (and throughput to match).
-fn slowed(factor: f64) -> Value {
-    let mut result = fixture();
-    for point in result["points"].as_array_mut().unwrap() {
-        for (_, encoded) in point["histograms"].as_object_mut().unwrap() {
-            let h = LatencyHistogram::from_base64(encoded.as_str().unwrap()).unwrap();
-            let mut scaled = LatencyHistogram::default();
-            for ms in h.samples_ms(usize::MAX) {
-                scaled.record_us((ms * 1000.0 * factor).round() as u64);
-            }
-            *encoded = scaled.to_base64().into();
-        }
-        let throughput = &mut point["throughput"]["output_tokens_per_s"];
-        *throughput = (throughput.as_f64().unwrap() / factor).into();
-    }
-    result
-}
-
-fn write(dir: &Path, name: &str, value: &Value) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
-    path.to_string_lossy().into_owned()
+/// `compare ARGS` run in `dir`, where its reports go.
+fn compare_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let args: Vec<&str> = ["compare"].iter().chain(args).copied().collect();
+    run_in(dir, &args, &[])
 }
 
 /// Makes the fixture the baseline in a fresh directory; returns (dir, baselines dir). The
@@ -60,8 +32,8 @@ fn with_baseline() -> (
 
 #[test]
 fn a_run_compared_with_itself_passes() {
-    let (_quiet, _dir, baselines) = with_baseline();
-    let (code, stdout, stderr) = run_plain(&["compare", FIXTURE, "--baselines", &baselines]);
+    let (_quiet, dir, baselines) = with_baseline();
+    let (code, stdout, stderr) = compare_in(dir.path(), &[FIXTURE, "--baselines", &baselines]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.ends_with("PASS\n"), "{stdout}");
     assert!(
@@ -74,7 +46,7 @@ fn a_run_compared_with_itself_passes() {
 fn twenty_percent_slower_regresses_and_three_percent_does_not() {
     let (_quiet, dir, baselines) = with_baseline();
     let slow = write(dir.path(), "slow.json", &slowed(1.2));
-    let (code, stdout, _) = run_plain(&["compare", &slow, "--baselines", &baselines]);
+    let (code, stdout, _) = compare_in(dir.path(), &[&slow, "--baselines", &baselines]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.ends_with("FAIL\n"), "{stdout}");
     for metric in ["itl_ms.p50", "itl_ms.p90"] {
@@ -88,7 +60,7 @@ fn twenty_percent_slower_regresses_and_three_percent_does_not() {
         );
     }
     let slight = write(dir.path(), "slight.json", &slowed(1.03));
-    let (code, stdout, _) = run_plain(&["compare", &slight, "--baselines", &baselines]);
+    let (code, stdout, _) = compare_in(dir.path(), &[&slight, "--baselines", &baselines]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
         !stdout.contains("regressed") && !stdout.contains("warning"),
@@ -102,7 +74,7 @@ fn added_and_removed_points_are_shown_not_failed() {
     let mut changed = fixture();
     changed["points"][1]["id"] = "concurrency=8,input_tokens=512".into();
     let changed = write(dir.path(), "changed.json", &changed);
-    let (code, stdout, _) = run_plain(&["compare", &changed, "--baselines", &baselines]);
+    let (code, stdout, _) = compare_in(dir.path(), &[&changed, "--baselines", &baselines]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
         stdout.contains("concurrency=8,input_tokens=512") && stdout.contains("new point"),
@@ -118,7 +90,7 @@ fn added_and_removed_points_are_shown_not_failed() {
 fn a_missing_baseline_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().to_string_lossy().into_owned();
-    let (code, _, stderr) = run_plain(&["compare", FIXTURE, "--baselines", &empty]);
+    let (code, _, stderr) = compare_in(dir.path(), &[FIXTURE, "--baselines", &empty]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("llamacpp-smollm2.json: no baseline for scenario `llamacpp-smollm2`"),
@@ -134,7 +106,7 @@ fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
     loose["scenario"]["compare"] =
         serde_json::json!({"itl_ms.p50": {"warn_pct": 15, "fail_pct": 40}});
     let loose = write(dir.path(), "loose.json", &loose);
-    let (_, stdout, _) = run_plain(&["compare", &loose, "--baselines", &baselines]);
+    let (_, stdout, _) = compare_in(dir.path(), &[&loose, "--baselines", &baselines]);
     let line = stdout
         .lines()
         .find(|l| l.contains("itl_ms.p50") && l.contains("concurrency=1,"))
@@ -146,7 +118,7 @@ fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
     strict["scenario"]["thresholds"] =
         serde_json::json!({"ttft_ms": ["p(50) < 10"], "error_rate": ["rate < 0.01"]});
     let strict = write(dir.path(), "strict.json", &strict);
-    let (code, stdout, _) = run_plain(&["compare", &strict, "--baselines", &baselines]);
+    let (code, stdout, _) = compare_in(dir.path(), &[&strict, "--baselines", &baselines]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
         stdout.contains("ttft_ms: p(50) < 10") && stdout.contains("SLO breach"),
@@ -156,19 +128,15 @@ fn scenario_thresholds_override_defaults_and_slo_breaches_fail() {
         !stdout.contains("rate < 0.01"),
         "met thresholds are counted, not listed: {stdout}"
     );
-    let (code, _, _) = run_plain(&[
-        "compare",
-        &strict,
-        "--baselines",
-        &baselines,
-        "--fail-on",
-        "never",
-    ]);
+    let (code, _, _) = compare_in(
+        dir.path(),
+        &[&strict, "--baselines", &baselines, "--fail-on", "never"],
+    );
     assert_eq!(code, 0);
 }
 
 #[test]
-fn terminal_table_junit_and_job_summary_snapshots() {
+fn terminal_table_junit_job_summary_and_reports() {
     let (_quiet, dir, baselines) = with_baseline();
     let slow = write(dir.path(), "slow.json", &slowed(1.2));
     let junit = dir.path().join("junit.xml");
@@ -185,7 +153,7 @@ fn terminal_table_junit_and_job_summary_snapshots() {
         "--junit",
         junit.to_str().unwrap(),
     ];
-    let (code, stdout, stderr) = run_plain_env(&args, &env);
+    let (code, stdout, stderr) = run_in(dir.path(), &args, &env);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stdout.contains("::error title=llm-loadtest llamacpp-smollm2%3A regressed::"),
@@ -193,10 +161,10 @@ fn terminal_table_junit_and_job_summary_snapshots() {
     );
     insta::assert_snapshot!("compare_terminal", stdout);
     insta::assert_snapshot!("compare_junit", std::fs::read_to_string(&junit).unwrap());
-    insta::assert_snapshot!(
-        "compare_job_summary",
-        std::fs::read_to_string(&summary).unwrap()
-    );
+    let markdown = std::fs::read_to_string(dir.path().join("reports/compare.md")).unwrap();
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), markdown);
+    assert!(dir.path().join("reports/compare.html").exists());
+    insta::assert_snapshot!("compare_job_summary", crate::report::redacted(&markdown));
 }
 
 #[test]

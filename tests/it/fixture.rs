@@ -297,3 +297,47 @@ pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// The real result of `scenarios/llamacpp-smollm2.json` against llama-server.
+pub const REAL_RESULT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/llamacpp-smollm2.result.json"
+);
+
+pub fn real_result() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(REAL_RESULT).unwrap()).unwrap()
+}
+
+/// Scales every sample of a point's `histograms[name]` by `factor`, keeping at most `keep`
+/// evenly spaced samples, and sets `latency_ms[name]` to the new histogram's summary.
+pub fn scale_latency(point: &mut Value, name: &str, factor: f64, keep: usize) {
+    use llm_loadtest::metrics::LatencyHistogram;
+    let encoded = &mut point["histograms"][name];
+    let h = LatencyHistogram::from_base64(encoded.as_str().unwrap()).unwrap();
+    let mut scaled = LatencyHistogram::default();
+    for ms in h.samples_ms(keep) {
+        scaled.record_us((ms * 1000.0 * factor).round() as u64);
+    }
+    *encoded = scaled.to_base64().into();
+    point["latency_ms"][name] = serde_json::to_value(scaled.summary()).unwrap();
+}
+
+/// Writes `value` as JSON to `dir/name`; returns the path.
+pub fn write_json(dir: &Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The real result with every latency `factor` times longer (and throughput to match).
+pub fn slowed(factor: f64) -> Value {
+    let mut result = real_result();
+    for point in result["points"].as_array_mut().unwrap() {
+        for name in ["ttft", "tpot", "itl", "e2e"] {
+            scale_latency(point, name, factor, usize::MAX);
+        }
+        let throughput = &mut point["throughput"]["output_tokens_per_s"];
+        *throughput = (throughput.as_f64().unwrap() / factor).into();
+    }
+    result
+}

@@ -6,6 +6,7 @@ mod compare;
 mod faults;
 mod fixture;
 mod real_server;
+mod report;
 mod secrets;
 mod timing;
 mod tokenizer;

@@ -1,0 +1,392 @@
+//! Reports rendered by `llm-loadtest report` from the real llama-server result, from a
+//! comparison with it, and from a synthetic 64-point sweep: insta snapshots (versions
+//! redacted), the pull-request size limit, hostile text escaped, CSV, template overrides,
+//! and the HTML opened in headless Chromium with the network off (scripts/check-report.sh),
+//! every chart present and every figure shown traced back to the result JSON.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::fixture::{real_result, run_plain, scale_latency, slowed, write_json, REAL_RESULT};
+
+/// `text` without the tool's version and with every RFC 3339 UTC timestamp
+/// (`2026-11-27T16:30:37Z`) replaced, so snapshots survive releases and new fixtures.
+pub fn redacted(text: &str) -> String {
+    let text = text.replace(env!("CARGO_PKG_VERSION"), "[version]");
+    let shape = "dddd-dd-ddTdd:dd:ddZ";
+    let is_timestamp = |window: &[u8]| {
+        window.iter().zip(shape.bytes()).all(|(&c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            s => c == s,
+        })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.len() - i >= shape.len() && is_timestamp(&bytes[i..i + shape.len()]) {
+            out.push_str("[timestamp]");
+            i += shape.len();
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// `llm-loadtest report ARGS`; its standard output.
+fn report(args: &[&str]) -> String {
+    let args: Vec<&str> = ["report"].iter().chain(args).copied().collect();
+    let (code, stdout, stderr) = run_plain(&args);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+/// 4 input lengths × 4 concurrencies × chunked prefill on/off × TP 1/2, made from the real
+/// result's first point with latencies scaled by a simple engine model (prefill grows with
+/// the input and the batch, TP divides both, chunked prefill trades TTFT for decode), all
+/// `slowdown` times longer. At most 200 samples per histogram keep comparisons quick.
+fn sweep(slowdown: f64) -> Value {
+    let mut result = real_result();
+    let template = result["points"][0].clone();
+    let tokens_per_s = template["throughput"]["output_tokens_per_s"]
+        .as_f64()
+        .unwrap();
+    let mut points = Vec::new();
+    for tp in [1, 2] {
+        for chunked in [true, false] {
+            for input in [1000, 3000, 6000, 10000] {
+                for concurrency in [1, 2, 4, 8] {
+                    let (c, t) = (f64::from(concurrency), f64::from(tp));
+                    let chunking = if chunked { 1.05 } else { 1.0 };
+                    let prefill = f64::from(input) / 512.0 * (1.0 + 0.3 * (c - 1.0)) / t.powf(0.8)
+                        * chunking
+                        * slowdown;
+                    let decode = (1.0 + 0.12 * (c - 1.0)) / t.powf(0.6) / chunking * slowdown;
+                    let e2e = 0.7 * prefill + 0.3 * decode;
+                    let mut p = template.clone();
+                    for (name, factor) in [
+                        ("ttft", prefill),
+                        ("tpot", decode),
+                        ("itl", decode),
+                        ("e2e", e2e),
+                    ] {
+                        scale_latency(&mut p, name, factor, 200);
+                    }
+                    p["params"] = json!({"chunked_prefill": chunked, "concurrency": concurrency,
+                                         "input_tokens": input, "tp": tp});
+                    p["id"] = format!(
+                        "chunked_prefill={chunked},concurrency={concurrency},input_tokens={input},tp={tp}"
+                    )
+                    .into();
+                    p["throughput"]["output_tokens_per_s"] = (tokens_per_s * c / e2e).into();
+                    p["tokens"]["input_planned"] = input.into();
+                    points.push(p);
+                }
+            }
+        }
+    }
+    result["points"] = points.into();
+    result["scenario"]["name"] = "sweep-64".into();
+    result["scenario"]["description"] =
+        "4 input lengths × 4 concurrencies × chunked prefill on/off × TP 1/2 (synthetic)".into();
+    result
+}
+
+/// The real result with hostile text wherever a server or a scenario can put text.
+fn hostile() -> Value {
+    let script = "<script>alert(1)</script>";
+    let mut result = real_result();
+    result["environment"]["server"]["model"] = script.into();
+    result["environment"]["server"]["version"] = "<img src=x onerror=alert(1)>".into();
+    result["scenario"]["description"] = script.into();
+    let point = &mut result["points"][0];
+    point["params"]["quant"] = script.into();
+    point["id"] = format!("concurrency=1,input_tokens=512,quant={script}").into();
+    point["requests"]["failed"] = 1.into();
+    point["requests"]["total"] = 17.into();
+    point["requests"]["errors"] = json!({"http_500": 1});
+    point["requests"]["error_samples"] =
+        json!({"http_500": format!("{{\"error\": \"{script}\"}}")});
+    result
+}
+
+fn markdown_and_html(path: &str, baseline: Option<&str>) -> (String, String) {
+    let mut args = vec![path];
+    if let Some(b) = baseline {
+        args.extend(["--baseline", b]);
+    }
+    let with = |format: &'static str| {
+        let mut a = args.clone();
+        a.extend(["--format", format]);
+        report(&a)
+    };
+    (with("md"), with("html"))
+}
+
+#[test]
+fn single_run_markdown_and_html_snapshots() {
+    let (md, html) = markdown_and_html(REAL_RESULT, None);
+    assert!(
+        md.starts_with("<!-- llm-loadtest:llamacpp-smollm2 -->\n"),
+        "{md}"
+    );
+    insta::assert_snapshot!("report_single_md", redacted(&md));
+    insta::assert_snapshot!("report_single_html", redacted(&html));
+}
+
+#[test]
+fn comparison_markdown_and_html_snapshots() {
+    let _quiet = crate::fixture::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let slow = write_json(dir.path(), "slow.json", &slowed(1.2));
+    let (md, html) = markdown_and_html(&slow, Some(REAL_RESULT));
+    assert!(md.contains("## ❌ llamacpp-smollm2: regression"), "{md}");
+    assert!(md.contains("| **regressed** |"), "{md}");
+    assert!(
+        html.contains("(baseline)"),
+        "baseline overlays in the charts"
+    );
+    insta::assert_snapshot!("report_compare_md", redacted(&md));
+    insta::assert_snapshot!("report_compare_html", redacted(&html));
+}
+
+#[test]
+fn a_64_point_sweep_fits_a_pull_request_comment() {
+    let _quiet = crate::fixture::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let single = write_json(dir.path(), "sweep.json", &sweep(1.0));
+    let md = report(&[&single, "--format", "md"]);
+    assert!(md.chars().count() <= 65_536, "{} characters", md.len());
+    let detail_rows = md
+        .lines()
+        .filter(|l| l.starts_with("| chunked\\_prefill="))
+        .count();
+    assert_eq!(detail_rows, 64, "every point in the details");
+    assert!(md.contains(
+        "| Input length | Load | Configuration | ON latency (ms) | OFF latency (ms) | Speed-up |"
+    ));
+    insta::assert_snapshot!("report_sweep_md", redacted(&md));
+
+    let slow = write_json(dir.path(), "slow.json", &sweep(1.25));
+    let md = report(&[&slow, "--baseline", &single, "--format", "md"]);
+    assert!(md.chars().count() <= 65_536, "{} characters", md.len());
+    assert!(md.contains("## ❌ sweep-64: regression"), "{}", &md[..500]);
+    assert!(md.contains("regressed"));
+}
+
+#[test]
+fn hostile_text_is_escaped_in_html_and_inert_in_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "hostile.json", &hostile());
+    let (md, html) = markdown_and_html(&path, None);
+    for (name, text) in [("markdown", &md), ("html", &html)] {
+        let lower = text.to_lowercase();
+        assert!(!lower.contains("<script"), "{name} has a script tag");
+        assert!(!lower.contains("<img"), "{name} has an img tag");
+    }
+    assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        md.contains(
+            "http\\_500=1, first: “{\"error\": \"&lt;script&gt;alert(1)&lt;/script&gt;\"}”"
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn csv_has_one_row_per_point_with_parameters_and_figures() {
+    let text = report(&[REAL_RESULT, "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let result = real_result();
+    assert_eq!(rows.len(), result["points"].as_array().unwrap().len());
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert_eq!(&header[0], "scenario");
+    assert_eq!(&header[2], "params.concurrency");
+    for (row, point) in rows.iter().zip(result["points"].as_array().unwrap()) {
+        assert_eq!(&row[1], point["id"].as_str().unwrap());
+        for field in [
+            "latency_ms.ttft.p50",
+            "latency_ms.itl.p99",
+            "throughput.output_tokens_per_s",
+            "requests.ok",
+        ] {
+            let pointer = format!("/{}", field.replace('.', "/"));
+            let shown: f64 = row[column(field)].parse().unwrap();
+            assert_eq!(
+                shown,
+                point.pointer(&pointer).unwrap().as_f64().unwrap(),
+                "{field}"
+            );
+        }
+    }
+    assert!(!header.iter().any(|h| h.starts_with("histograms")));
+}
+
+#[test]
+fn templates_can_be_replaced_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("report.md.tera"),
+        "custom {{ scenarios[0].name }}: {{ scenarios[0].points | length }} points",
+    )
+    .unwrap();
+    let md = report(&[REAL_RESULT, "--templates", templates]);
+    assert_eq!(md, "custom llamacpp-smollm2: 2 points");
+    let html = report(&[REAL_RESULT, "--templates", templates, "--format", "html"]);
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "the HTML template stays the built-in one"
+    );
+    let context: Value = serde_json::from_str(&report(&[REAL_RESULT, "--format", "json"])).unwrap();
+    assert_eq!(
+        context["scenarios"][0]["points"][1]["id"],
+        "concurrency=4,input_tokens=512"
+    );
+
+    std::fs::write(dir.path().join("report.md.tera"), "{{ oops").unwrap();
+    let (code, _, stderr) = run_plain(&["report", REAL_RESULT, "--templates", templates]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("report.md.tera:"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// The `data-json` figures of a rendered page: each shown number equals the value at its
+/// path in the result, to the decimals shown. Returns how many were checked.
+fn check_figures_against_json(dom: &str, result: &Value) -> usize {
+    let mut checked = 0;
+    for piece in dom.split("data-json=\"").skip(1) {
+        let (path, rest) = piece.split_once('"').unwrap();
+        let text = rest[rest.find('>').unwrap() + 1..]
+            .split('<')
+            .next()
+            .unwrap()
+            .trim();
+        let pointer = format!("/{}", path.replace('.', "/"));
+        let expected = result
+            .pointer(&pointer)
+            .and_then(Value::as_f64)
+            .unwrap_or_else(|| panic!("{path} is not a number in the result"));
+        let shown: f64 = text
+            .parse()
+            .unwrap_or_else(|_| panic!("{path}: shown {text:?}"));
+        let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+        let tolerance = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+        assert!(
+            (shown - expected).abs() <= tolerance,
+            "{path}: shown {text}, result {expected}"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+/// Renders `result` (against `baseline`) to HTML, opens it with scripts/check-report.sh
+/// and checks charts and figures in the DOM Chromium parsed. Returns the output folder.
+fn check_in_chromium(name: &str, result: &Value, baseline: Option<&Value>, height: u32) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report-check")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let current = write_json(&out, "result.json", result);
+    let mut args = vec![current.as_str()];
+    let base_path = baseline.map(|b| write_json(&out, "baseline.json", b));
+    if let Some(b) = &base_path {
+        args.extend(["--baseline", b.as_str()]);
+    }
+    let html = out.join("report.html");
+    let html_arg = html.to_str().unwrap();
+    report(&[args.as_slice(), &["--out", html_arg]].concat());
+    let context: Value =
+        serde_json::from_str(&report(&[args.as_slice(), &["--format", "json"]].concat())).unwrap();
+    let charts: usize = context["scenarios"][0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["figures"].as_array().unwrap().len())
+        .sum();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(&html)
+        .arg(&out)
+        .env("HEIGHT", height.to_string())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "{name}: scripts/check-report.sh failed, see {}",
+        out.display()
+    );
+
+    let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
+    let figures: Vec<&str> = dom
+        .split("<figure class=\"chart")
+        .skip(1)
+        .map(|f| &f[..f.find("</figure>").unwrap()])
+        .collect();
+    assert_eq!(figures.len(), charts, "{name}: every chart in the page");
+    assert!(charts >= 5, "{name}: {charts} charts");
+    for figure in &figures {
+        assert!(
+            figure.contains("<svg"),
+            "{name}: a chart without SVG: {}",
+            &figure[..200]
+        );
+        assert!(
+            figure.contains("<circle") || figure.contains("<rect x"),
+            "{name}: a chart with no data marks"
+        );
+    }
+    let checked = check_figures_against_json(&dom, result);
+    let points = result["points"].as_array().unwrap().len();
+    assert!(
+        checked >= points * 28,
+        "{name}: only {checked} figures traced to the JSON"
+    );
+    eprintln!(
+        "{name}: {charts} charts, {checked} figures equal to the JSON; screenshots in {}",
+        out.display()
+    );
+    out
+}
+
+#[test]
+fn html_reports_open_offline_in_headless_chromium() {
+    let has_chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .any(|b| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if !has_chromium {
+        assert!(
+            std::env::var_os("LLM_LOADTEST_REQUIRE_CHROMIUM").is_none(),
+            "LLM_LOADTEST_REQUIRE_CHROMIUM is set but no Chromium is installed"
+        );
+        eprintln!("skipped: no Chromium installed (Debian: apt-get install chromium)");
+        return;
+    }
+    let _quiet = crate::fixture::exclusive();
+    check_in_chromium("single", &real_result(), None, 2400);
+    check_in_chromium("compare", &slowed(1.2), Some(&real_result()), 2400);
+    check_in_chromium("hostile", &hostile(), None, 1600);
+    check_in_chromium("sweep-64", &sweep(1.0), None, 6000);
+}
