@@ -7,6 +7,9 @@
 #   scripts/llama-server.sh start [PORT] start the server on 127.0.0.1:PORT (default 8088),
 #                                        wait until /health answers, print its URL
 #   scripts/llama-server.sh stop [PORT]  stop the server `start` started on PORT
+#   scripts/llama-server.sh exec ARGS... build if needed, then become llama-server with the
+#                                        model on 127.0.0.1 and ARGS (for scenarios whose
+#                                        `server.command` launches it)
 #
 # The server has 4 slots of 8192 tokens each (continuous batching) and Prometheus
 # /metrics; extra llama-server arguments can be given in LLAMA_SERVER_ARGS. Its log is
@@ -77,5 +80,10 @@ case "${1:-build}" in
   build) build ;;
   start) start "${2:-8088}" ;;
   stop) stop "${2:-8088}" ;;
-  *) echo "usage: $0 build | start [PORT] | stop [PORT]" >&2; exit 2 ;;
+  exec)
+    shift
+    build
+    exec "$bin" -m "$model" --host 127.0.0.1 "$@"
+    ;;
+  *) echo "usage: $0 build | start [PORT] | stop [PORT] | exec ARGS..." >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 //! Command execution behind `main`: turns parsed arguments into library calls and prints
-//! what a person needs. Exit codes: 0 pass, 1 regression or SLO breach, 2 usage, input or
-//! harness error, 130 interrupted.
+//! what a person needs. Exit codes: 0 pass, 1 regression, SLO breach or points not
+//! measured (their server failed), 2 usage, input or harness error, 130 interrupted.
 
 use std::path::{Path, PathBuf};
 
@@ -11,10 +11,12 @@ use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, ReportArgs, ReportF
 use crate::compare::slo;
 use crate::compare::verdict::{fails, FailOn};
 use crate::compare::{self, baseline};
+use crate::monitor::{gpu_environment, Gpus, Host};
 use crate::report::{
-    annotations, build_report, compare_table, csv, junit_xml, summary_table, Subject, Templates,
+    annotations, build_report, compare_table, csv, gpu_table, junit_xml, summary_table, Subject,
+    Templates,
 };
-use crate::result::{write_atomic, write_json_atomic, RunResult};
+use crate::result::{write_atomic, write_json_atomic, RunResult, SCHEMA_VERSION};
 use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
 use crate::secret::redacted;
@@ -83,6 +85,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(args) => run(&args),
         Command::Compare(args) => compare_results(&args),
         Command::Report(args) => report(&args),
+        Command::Info => {
+            print!("{}", info_text());
+            Ok(Outcome::Success)
+        }
+        Command::Gpu { watch } => gpu(watch),
     }
 }
 
@@ -160,6 +167,64 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The version, the host and the GPUs.
+fn info_text() -> String {
+    let host = Host::current();
+    let mut text = format!(
+        "{} {} (result schema_version {SCHEMA_VERSION})\nhost: {}, {} cores, {} GiB memory, {}, kernel {}\n",
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+        host.cpu_model,
+        host.cpu_cores,
+        host.memory_gib,
+        host.os,
+        host.kernel
+    );
+    let gpus = gpu_environment(&Gpus::open());
+    match &gpus.unavailable {
+        Some(reason) => text.push_str(&format!("GPUs: none ({reason})\n")),
+        None => {
+            text.push_str(&format!(
+                "GPUs: {} (driver {}, CUDA {})\n",
+                gpus.devices.len(),
+                gpus.driver.as_deref().unwrap_or("unknown"),
+                gpus.cuda.as_deref().unwrap_or("unknown")
+            ));
+            for d in &gpus.devices {
+                text.push_str(&format!(
+                    "  {}: {}, {:.0} MiB\n",
+                    d.index, d.name, d.memory_total_mib
+                ));
+            }
+        }
+    }
+    text
+}
+
+/// The GPU table, once or every `watch` seconds.
+fn gpu(watch: Option<f64>) -> anyhow::Result<Outcome> {
+    let gpus = match Gpus::open() {
+        Ok(gpus) => gpus,
+        Err(reason) => {
+            println!("no GPU readings: {reason}");
+            return Ok(Outcome::Success);
+        }
+    };
+    let Some(seconds) = watch else {
+        print!("{}", gpu_table(&gpus.read()));
+        return Ok(Outcome::Success);
+    };
+    let interval = std::time::Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("--watch: expected a positive number of seconds"))?;
+    loop {
+        // Clear the screen, then the table: the seed's `watch -n 0.5 nvidia-smi`.
+        print!("\x1b[2J\x1b[H{}", gpu_table(&gpus.read()));
+        std::thread::sleep(interval);
+    }
 }
 
 /// Renders one result, compared with a baseline when one is given.
@@ -263,7 +328,14 @@ fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         requests_out: args.requests_out.clone(),
     };
     match measure(&plan, &options)? {
-        Some(result) if !result.partial => Ok(report_slo_checks(&result)),
+        Some(result) if !result.partial => {
+            let slo = report_slo_checks(&result);
+            Ok(if report_failed_points(&result) {
+                Outcome::Failed
+            } else {
+                slo
+            })
+        }
         _ => Ok(Outcome::Interrupted),
     }
 }
@@ -318,6 +390,32 @@ fn report_slo_checks(result: &RunResult) -> Outcome {
     Outcome::Success
 }
 
+/// Prints the points that could not be measured; whether there were any.
+fn report_failed_points(result: &RunResult) -> bool {
+    let failed: Vec<_> = result
+        .points
+        .iter()
+        .filter_map(|p| Some((&p.id, p.failure.as_ref()?)))
+        .collect();
+    for (id, failure) in &failed {
+        println!("✗ {id}: {failure}");
+    }
+    if !failed.is_empty() {
+        println!(
+            "FAIL: {} of {} points were not measured (server logs: {})",
+            failed.len(),
+            result.points.len(),
+            result
+                .servers
+                .iter()
+                .map(|s| s.log.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    !failed.is_empty()
+}
+
 /// Runs every scenario in `scenarios/` whose target answers, writing
 /// `reports/results/<scenario>.json`; says why it skips the others. `None` when
 /// interrupted.
@@ -344,10 +442,19 @@ fn run_reachable_scenarios() -> anyhow::Result<Option<Vec<PathBuf>>> {
                 continue;
             }
         };
-        if !probe.block_on(reachable(&plan.target.base_url)) {
-            let url = redacted(&plan.target.base_url);
-            println!("skipped {}: nothing answers at {url}", file.display());
-            continue;
+        match &plan.scenario.server {
+            Some(server) => {
+                if let Err(why) = launchable(&server.command[0]) {
+                    println!("skipped {}: {why}", file.display());
+                    continue;
+                }
+            }
+            None if !probe.block_on(reachable(&plan.target.base_url)) => {
+                let url = redacted(&plan.target.base_url);
+                println!("skipped {}: nothing answers at {url}", file.display());
+                continue;
+            }
+            None => {}
         }
         let output =
             Path::new(baseline::DEFAULT_RESULTS).join(format!("{}.json", plan.scenario.name));
@@ -363,12 +470,31 @@ fn run_reachable_scenarios() -> anyhow::Result<Option<Vec<PathBuf>>> {
     Ok(Some(results))
 }
 
+/// Whether the program of a server command can be started: a path that exists, or a name
+/// found on `PATH`.
+fn launchable(program: &str) -> Result<(), String> {
+    let program = shellexpand::env(program).map_err(|e| e.to_string())?;
+    let found = if program.contains('/') {
+        Path::new(program.as_ref()).exists()
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(program.as_ref()).is_file())
+        })
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(format!("its server program `{program}` is not installed"))
+    }
+}
+
 /// First Ctrl-C: stop starting requests and finish with a partial result. Second: quit.
 async fn stop_on_ctrl_c(cancel: CancellationToken) {
     if tokio::signal::ctrl_c().await.is_ok() {
         eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
         cancel.cancel();
         if tokio::signal::ctrl_c().await.is_ok() {
+            crate::server::kill_all();
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     }

@@ -42,6 +42,14 @@ pub enum Command {
     Compare(CompareArgs),
     /// Render a result (and its comparison with a baseline) as Markdown, HTML, CSV or JSON
     Report(ReportArgs),
+    /// Show the version and this machine's environment (host, GPUs)
+    Info,
+    /// Show the GPUs: memory, utilisation, temperature, power (NVML)
+    Gpu {
+        /// Refresh every SECONDS until interrupted
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<f64>,
+    },
 }
 
 /// Output formats of `report`.
@@ -367,6 +375,9 @@ impl RunArgs {
             },
             slo: a.goodput.clone(),
             thresholds: None,
+            server: None,
+            matrix: Default::default(),
+            monitor: Default::default(),
             compare: Default::default(),
         }
     }

@@ -9,8 +9,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Goodput, Summary};
-use crate::monitor::{CpuTime, Environment};
+use crate::monitor::{CpuTime, Environment, GpuStats};
 use crate::scenario::Scenario;
+use crate::server::ServerMetrics;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -30,7 +31,42 @@ pub struct RunResult {
     pub prompts: PromptInfo,
     /// What the harness itself cost.
     pub client: ClientCost,
+    /// The servers the harness launched, one per configuration (server sweeps only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerRun>,
     pub points: Vec<PointResult>,
+}
+
+/// A server launched for one configuration of the matrix.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ServerRun {
+    /// The configuration's matrix values.
+    pub config: BTreeMap<String, serde_json::Value>,
+    /// The command line: placeholders expanded; `${ENV}` references and the API key not.
+    pub command: Vec<String>,
+    /// The file that holds the server's output.
+    pub log: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why the server could not be used for (some of) its points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// Why something was not measured, with the server's last words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// One line (`out of memory: the server exited before it was ready (exit status 1)`).
+    pub reason: String,
+    /// The last lines of the server's log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_tail: Vec<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,7 +108,7 @@ pub struct ClientCost {
 }
 
 /// One measured point.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PointResult {
     /// Stable id: sorted `key=value` pairs of `params`.
     pub id: String,
@@ -80,6 +116,10 @@ pub struct PointResult {
     /// True when the point was interrupted before its planned end.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// Set when the point could not be measured (fully): its server failed to start or
+    /// died during it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
     pub requests: RequestCounts,
     /// From the first send to the last response of the measured requests.
     pub duration_s: f64,
@@ -93,6 +133,12 @@ pub struct PointResult {
     pub histograms: BTreeMap<String, String>,
     /// CPU the harness spent during this point's measured window.
     pub client_cpu: CpuTime,
+    /// Each GPU over the measured window (NVML; absent without GPUs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu: Vec<GpuStats>,
+    /// The server's Prometheus metrics over the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_metrics: Option<ServerMetrics>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

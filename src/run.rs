@@ -1,5 +1,6 @@
-//! A whole run: prepare (model, tokenizer, prompt vocabulary, template overhead, server
-//! identity), then every point of the plan in order. The result is checkpointed atomically
+//! A whole run, configuration by configuration: launch the configuration's server when the
+//! scenario has one, prepare (model, tokenizer, prompt vocabulary, template overhead, server
+//! identity), then the configuration's points in order. The result is checkpointed atomically
 //! after each point when an output path is given, and a cancelled run returns what it
 //! measured, marked partial.
 
@@ -7,15 +8,23 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
 
+use std::time::Duration;
+
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{adapter_for, build_http_client, Adapter, ClientError, GenerationParams};
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
-use crate::monitor::{peak_rss_mib, CpuTime, Environment, Host};
-use crate::result::{write_json_atomic, ClientCost, PromptInfo, RunResult, Tool, SCHEMA_VERSION};
-use crate::scenario::Plan;
+use crate::monitor::{
+    gpu_environment, peak_rss_mib, CpuTime, Environment, Gpus, Host, WindowMonitor,
+};
+use crate::result::{
+    write_json_atomic, ClientCost, Failure, PointResult, PromptInfo, RunResult, ServerRun, Tool,
+    SCHEMA_VERSION,
+};
+use crate::scenario::{point_id, Plan, PointSpec};
 use crate::secret::redacted;
-use crate::server::{first_model, server_info, ServerInfo};
+use crate::server::{first_model, server_info, Launch, RunningServer, ServerInfo};
 use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer, WorkloadError};
 
 /// Where a run writes.
@@ -69,17 +78,16 @@ struct Prepared {
 async fn prepare(
     plan: &Plan,
     http: &reqwest::Client,
+    base_url: &reqwest::Url,
     url: &reqwest::Url,
     adapter: &dyn Adapter,
 ) -> Result<Prepared, RunError> {
     let target = &plan.target;
     let model = match &target.model {
         Some(m) => m.clone(),
-        None => first_model(http, &target.base_url)
-            .await
-            .map_err(RunError::Model)?,
+        None => first_model(http, base_url).await.map_err(RunError::Model)?,
     };
-    let tokenizer = Tokenizer::resolve(target.tokenizer, http, &target.base_url, &model).await?;
+    let tokenizer = Tokenizer::resolve(target.tokenizer, http, base_url, &model).await?;
     let factory = PromptFactory::calibrate(&tokenizer, plan.seed).await?;
     let ignore_eos = plan.scenario.workload.ignore_eos;
     let probe = probe_server(
@@ -95,7 +103,7 @@ async fn prepare(
     if probe.ignore_eos_rejected {
         tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
     }
-    let server = server_info(http, &target.base_url, &model).await;
+    let server = server_info(http, base_url, &model).await;
     Ok(Prepared {
         model,
         tokenizer,
@@ -105,8 +113,154 @@ async fn prepare(
     })
 }
 
-/// Runs every point of `plan`; stops early, keeping what was measured, when `cancel`
-/// fires. The result is checkpointed to `options.output` before the first point (so an
+/// Where a configuration's server log goes: beside the result (`<stem>.servers/`), else
+/// under `reports/server-logs/<scenario>/`.
+fn server_log(plan: &Plan, options: &RunOptions, configuration: usize) -> PathBuf {
+    let dir = match &options.output {
+        Some(output) => {
+            let stem = output.file_stem().unwrap_or_default().to_string_lossy();
+            output.with_file_name(format!("{stem}.servers"))
+        }
+        None => PathBuf::from("reports/server-logs").join(&plan.scenario.name),
+    };
+    let values = &plan.configurations[configuration];
+    let name: String = if values.is_empty() {
+        "server".to_owned()
+    } else {
+        // A file name: matrix values may hold paths.
+        point_id(values)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._=,-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    dir.join(format!("{name}.log"))
+}
+
+/// How often a launched server is checked during a point.
+const LIVENESS_POLL: Duration = Duration::from_millis(200);
+
+/// A port nothing listens on now, for a launched server.
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The result of a point that was not measured.
+fn failed_point(spec: &PointSpec, failure: &Failure) -> PointResult {
+    PointResult {
+        id: spec.id.clone(),
+        params: spec.params.clone(),
+        failure: Some(failure.clone()),
+        ..PointResult::default()
+    }
+}
+
+/// A configuration's server, launched when the scenario has `server`, and its base URL.
+struct Session {
+    server: Option<RunningServer>,
+    base_url: reqwest::Url,
+    record: Option<ServerRun>,
+}
+
+impl Session {
+    /// Launches the server of `configuration` (when the scenario has one) and waits until
+    /// it is ready.
+    async fn open(
+        plan: &Plan,
+        options: &RunOptions,
+        http: &reqwest::Client,
+        configuration: usize,
+    ) -> Result<Self, (Failure, Option<ServerRun>)> {
+        let mut base_url = plan.target.base_url.clone();
+        let Some(spec) = &plan.scenario.server else {
+            return Ok(Self {
+                server: None,
+                base_url,
+                record: None,
+            });
+        };
+        let values = &plan.configurations[configuration];
+        let log = server_log(plan, options, configuration);
+        let plain = |reason: String| Failure {
+            reason,
+            log_tail: Vec::new(),
+        };
+        let port = free_port().map_err(|e| (plain(format!("no free port: {e}")), None))?;
+        if plan.port_from_launch {
+            let _ = base_url.set_port(Some(port));
+        }
+        let launch = Launch::new(
+            spec,
+            values,
+            Some(port),
+            &base_url,
+            log.clone(),
+            plan.target.api_key.as_ref(),
+        )
+        .map_err(|e| (plain(format!("server.command: {e}")), None))?;
+        let mut record = ServerRun {
+            config: values.clone(),
+            command: launch.shown_argv.clone(),
+            log: log.display().to_string(),
+            ..ServerRun::default()
+        };
+        tracing::info!("starting the server: {}", record.command.join(" "));
+        match RunningServer::start(launch, http).await {
+            Ok(server) => Ok(Self {
+                server: Some(server),
+                base_url,
+                record: Some(record),
+            }),
+            Err(failure) => {
+                record.failure = Some(failure.clone());
+                Err((failure, Some(record)))
+            }
+        }
+    }
+
+    /// Watches the launched server until `done`; when it dies, stops the point
+    /// (`stop_point`) and says why.
+    async fn watch(
+        &mut self,
+        done: &CancellationToken,
+        stop_point: &CancellationToken,
+    ) -> Option<Failure> {
+        let server = self.server.as_mut()?;
+        loop {
+            if let Some(failure) = server.exited() {
+                stop_point.cancel();
+                return Some(failure);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(LIVENESS_POLL) => {}
+                _ = done.cancelled() => return server.exited(),
+            }
+        }
+    }
+
+    /// Stops the server; returns its record with `failure` when one was seen.
+    async fn close(mut self, failure: Option<Failure>) -> Option<ServerRun> {
+        if let Some(server) = &mut self.server {
+            server.stop().await;
+        }
+        let mut record = self.record?;
+        record.failure = failure;
+        Some(record)
+    }
+}
+
+/// Runs every point of `plan`, configuration by configuration (launching each one's
+/// server when the scenario has `server`); stops early, keeping what was measured, when
+/// `cancel` fires. A server that fails to start or dies fails its configuration's points
+/// (with the reason and its log's tail), and the run goes on with the next configuration.
+/// The result is checkpointed to `options.output` before the first point (so an
 /// unwritable path fails at once) and after every point; writing the final result is the
 /// caller's.
 pub async fn run_plan(
@@ -117,21 +271,14 @@ pub async fn run_plan(
     let started_at = now_rfc3339();
     let http = build_http_client(plan.target.api_key.as_ref())?;
     let adapter = adapter_for(plan.target.api);
-    let url = plan
-        .target
-        .base_url
-        .join(adapter.path())
-        .expect("a relative path joins any http URL");
-    let prepared = tokio::select! {
-        prepared = prepare(plan, &http, &url, adapter.as_ref()) => prepared?,
-        _ = cancel.cancelled() => return Err(RunError::Interrupted),
-    };
     let seed = plan.seed;
+    let sampling = &plan.scenario.monitor;
+    let nvml = Gpus::open();
+    let gpu_env = gpu_environment(&nvml);
+    let gpus = nvml.ok().filter(|_| sampling.gpu_interval_ms > 0);
     let mut scenario = plan.scenario.clone();
     scenario.target.base_url = redacted(&plan.target.base_url);
-    scenario.target.model = Some(prepared.model.clone());
     scenario.workload.prompt.seed = Some(seed);
-    scenario.workload.ignore_eos &= !prepared.probe.ignore_eos_rejected;
     let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
@@ -142,15 +289,17 @@ pub async fn run_plan(
         partial: true,
         environment: Environment {
             host: Host::current(),
-            server: prepared.server,
+            gpus: gpu_env,
+            server: ServerInfo::default(),
         },
         prompts: PromptInfo {
-            tokenizer: prepared.tokenizer.name().to_owned(),
-            exact: prepared.tokenizer.is_exact(),
-            template_overhead_tokens: prepared.probe.template_overhead,
+            tokenizer: String::new(),
+            exact: false,
+            template_overhead_tokens: None,
             seed,
         },
         client: ClientCost::default(),
+        servers: Vec::new(),
         points: Vec::new(),
     };
     if let Some(path) = &options.output {
@@ -160,50 +309,181 @@ pub async fn run_plan(
         Some(path) => RequestLog::create(path).map_err(write_error(path))?,
         None => RequestLog::disabled(),
     };
-    let workload = &plan.scenario.workload;
-    let params = GenerationParams {
-        model: prepared.model,
-        max_tokens: workload.output_tokens,
-        ignore_eos: result.scenario.workload.ignore_eos,
-        stream: workload.stream,
-    };
     let next_index = AtomicU64::new(0);
-    let driver = Driver {
-        http: &http,
-        url: &url,
-        adapter: adapter.as_ref(),
-        params: &params,
-        factory: &prepared.factory,
-        timeout: plan.timeout,
-        cancel,
-        next_index: &next_index,
-    };
-    let overhead = prepared.probe.template_overhead.unwrap_or(0);
-    for (i, spec) in plan.points.iter().enumerate() {
+    let mut prepared_once = false;
+    let mut index = 0;
+    for configuration in 0..plan.configurations.len() {
+        let specs: Vec<&PointSpec> = plan
+            .points
+            .iter()
+            .filter(|p| p.configuration == configuration)
+            .collect();
         if cancel.is_cancelled() {
             break;
         }
-        tracing::info!("point {}/{}: {}", i + 1, plan.points.len(), spec.id);
-        let settings = PointSettings {
-            content_tokens: spec.input_tokens.saturating_sub(overhead).max(1),
-            warmup: plan.scenario.load.warmup,
-            stop: plan.stop,
-            slo: plan.scenario.slo.as_ref(),
-            arrival_seed: seed.wrapping_add(i as u64),
-            api_key: plan.target.api_key.as_ref(),
-        };
-        let point = run_point(&driver, spec, &settings, &mut log).await;
-        if point.requests.total == 0 && cancel.is_cancelled() {
-            break; // interrupted during warmup: nothing of this point was measured
-        }
-        result.client.measuring_cpu += point.client_cpu;
-        result.points.push(point);
-        result.finished_at = now_rfc3339();
-        if let Some(path) = &options.output {
-            if let Err(e) = write_json_atomic(path, &result) {
-                tracing::warn!("cannot checkpoint the result to {}: {e}", path.display());
+        let checkpoint = |result: &RunResult| {
+            if let Some(path) = &options.output {
+                if let Err(e) = write_json_atomic(path, result) {
+                    tracing::warn!("cannot checkpoint the result to {}: {e}", path.display());
+                }
             }
+        };
+        let fail_all = |result: &mut RunResult, failure: &Failure| {
+            eprintln!("configuration failed: {failure}");
+            result
+                .points
+                .extend(specs.iter().map(|spec| failed_point(spec, failure)));
+        };
+        let opened = tokio::select! {
+            opened = Session::open(plan, options, &http, configuration) => opened,
+            _ = cancel.cancelled() => break,
+        };
+        let mut session = match opened {
+            Ok(session) => session,
+            Err((failure, record)) => {
+                result.servers.extend(record);
+                fail_all(&mut result, &failure);
+                checkpoint(&result);
+                continue;
+            }
+        };
+        let url = session
+            .base_url
+            .join(adapter.path())
+            .expect("a relative path joins any http URL");
+        let prepared = tokio::select! {
+            prepared = prepare(plan, &http, &session.base_url, &url, adapter.as_ref()) => prepared,
+            _ = cancel.cancelled() => {
+                result.servers.extend(session.close(None).await);
+                break;
+            }
+        };
+        let prepared = match prepared {
+            Ok(prepared) => prepared,
+            Err(e) if plan.scenario.server.is_some() => {
+                let failure = Failure {
+                    reason: format!("cannot use the launched server: {e}"),
+                    log_tail: Vec::new(),
+                };
+                fail_all(&mut result, &failure);
+                result.servers.extend(session.close(Some(failure)).await);
+                checkpoint(&result);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(record) = &mut session.record {
+            record.version = prepared.server.version.clone();
         }
+        if !prepared_once {
+            prepared_once = true;
+            result.scenario.target.model = Some(prepared.model.clone());
+            result.scenario.workload.ignore_eos &= !prepared.probe.ignore_eos_rejected;
+            result.environment.server = ServerInfo {
+                args: session
+                    .record
+                    .as_ref()
+                    .map(|r| r.command.clone())
+                    .unwrap_or_default(),
+                ..prepared.server.clone()
+            };
+            result.prompts = PromptInfo {
+                tokenizer: prepared.tokenizer.name().to_owned(),
+                exact: prepared.tokenizer.is_exact(),
+                template_overhead_tokens: prepared.probe.template_overhead,
+                seed,
+            };
+        }
+        let workload = &plan.scenario.workload;
+        let params = GenerationParams {
+            model: prepared.model,
+            max_tokens: workload.output_tokens,
+            ignore_eos: result.scenario.workload.ignore_eos,
+            stream: workload.stream,
+        };
+        let overhead = prepared.probe.template_overhead.unwrap_or(0);
+        let monitor = WindowMonitor {
+            http: &http,
+            metrics_url: (sampling.metrics_interval_ms > 0)
+                .then(|| {
+                    session
+                        .base_url
+                        .join(sampling.metrics_path.trim_start_matches('/'))
+                        .ok()
+                })
+                .flatten(),
+            metrics_interval: Duration::from_millis(sampling.metrics_interval_ms),
+            gpus: gpus.as_ref(),
+            gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
+        };
+        let mut died = None;
+        for spec in &specs {
+            if cancel.is_cancelled() {
+                break;
+            }
+            if let Some(failure) = &died {
+                result.points.push(failed_point(spec, failure));
+                continue;
+            }
+            index += 1;
+            let measuring = Notify::new();
+            tracing::info!("point {index}/{}: {}", plan.points.len(), spec.id);
+            let settings = PointSettings {
+                content_tokens: spec.input_tokens.saturating_sub(overhead).max(1),
+                warmup: plan.scenario.load.warmup,
+                stop: plan.stop,
+                slo: plan.scenario.slo.as_ref(),
+                arrival_seed: seed.wrapping_add(index as u64),
+                api_key: plan.target.api_key.as_ref(),
+                measuring: &measuring,
+            };
+            // Stops the point on Ctrl-C, or at once when its server dies.
+            let stop_point = cancel.child_token();
+            let driver = Driver {
+                http: &http,
+                url: &url,
+                adapter: adapter.as_ref(),
+                params: &params,
+                factory: &prepared.factory,
+                timeout: plan.timeout,
+                cancel: &stop_point,
+                next_index: &next_index,
+            };
+            let done = CancellationToken::new();
+            let measure = async {
+                let point = run_point(&driver, spec, &settings, &mut log).await;
+                done.cancel();
+                point
+            };
+            let (mut point, (server_metrics, gpu), death) = tokio::join!(
+                measure,
+                monitor.watch(&measuring, &done),
+                session.watch(&done, &stop_point)
+            );
+            point.server_metrics = server_metrics;
+            point.gpu = gpu;
+            if point.requests.total == 0 && cancel.is_cancelled() {
+                break; // interrupted during warmup: nothing of this point was measured
+            }
+            if let Some(failure) = death {
+                let failure = Failure {
+                    reason: format!("the server died during the point: {}", failure.reason),
+                    ..failure
+                };
+                eprintln!("{}: {failure}", spec.id);
+                point.failure = Some(failure.clone());
+                died = Some(failure);
+            }
+            result.client.measuring_cpu += point.client_cpu;
+            result.points.push(point);
+            result.finished_at = now_rfc3339();
+            checkpoint(&result);
+        }
+        result.servers.extend(session.close(died).await);
+        checkpoint(&result);
+    }
+    if !prepared_once && result.points.is_empty() && cancel.is_cancelled() {
+        return Err(RunError::Interrupted);
     }
     result.partial = cancel.is_cancelled();
     result.finished_at = now_rfc3339();

@@ -57,6 +57,10 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
     let base: BTreeMap<&str, &PointResult> =
         baseline.points.iter().map(|p| (p.id.as_str(), p)).collect();
     for point in &current.points {
+        if let Some(failure) = &point.failure {
+            rows.push(point_row(&point.id, Verdict::PointFailed, &failure.reason));
+            continue;
+        }
         match base.get(point.id.as_str()) {
             Some(b) => rows.extend(compare_point(b, point, overrides, seed)),
             None => rows.push(point_row(

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use super::{closed, open, progress, Arrivals, Driver, RequestLog};
 use crate::metrics::{PointAccumulator, PointTiming};
@@ -25,6 +25,8 @@ pub struct PointSettings<'a> {
     pub arrival_seed: u64,
     /// Scrubbed from error messages before they are stored.
     pub api_key: Option<&'a Secret>,
+    /// Notified when warmup is over and the measured window starts.
+    pub measuring: &'a Notify,
 }
 
 /// Runs warmup and the measured window of `spec`.
@@ -46,6 +48,7 @@ pub async fn run_point(
         closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
     }
 
+    settings.measuring.notify_one();
     let open_loop = matches!(spec.shape, LoadShape::Open { .. });
     let mut acc = PointAccumulator::new(open_loop, spec.input_tokens, settings.slo);
     let bar = progress::point_bar(&spec.id, settings.stop);

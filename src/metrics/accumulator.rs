@@ -161,6 +161,9 @@ impl PointAccumulator {
             id: spec.id.clone(),
             params: spec.params.clone(),
             partial: timing.partial,
+            failure: None,
+            gpu: Vec::new(),
+            server_metrics: None,
             duration_s,
             throughput: Throughput {
                 requests_per_s: per_s(ok),

@@ -1,9 +1,10 @@
 //! Host fingerprint (CPU, cores, memory, OS, kernel) read with sysinfo, and the
-//! environment block of a result.
+//! environment block of a result (host, GPUs, server).
 
 use serde::{Deserialize, Serialize};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
+use super::gpu::GpuEnvironment;
 use crate::server::ServerInfo;
 
 /// The machine the harness ran on.
@@ -42,5 +43,8 @@ impl Host {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub host: Host,
+    /// NVIDIA GPUs (NVML), or why there are none.
+    #[serde(default)]
+    pub gpus: GpuEnvironment,
     pub server: ServerInfo,
 }

@@ -14,7 +14,9 @@ use super::tables::{seed_tables, SeedTables};
 use crate::compare::verdict::{fails, FailOn, Verdict};
 use crate::compare::{Comparison, Row};
 use crate::metrics::Summary;
-use crate::result::{PointResult, RunResult, LATENCY_NAMES, LATE_SEND_MS};
+use crate::monitor::GpuStats;
+use crate::result::{Failure, PointResult, RunResult, ServerRun, LATENCY_NAMES, LATE_SEND_MS};
+use crate::server::ServerMetrics;
 
 /// What one scenario's report is made from.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +64,10 @@ pub struct ScenarioReport {
     pub tables: SeedTables,
     pub warnings: Vec<String>,
     pub figures: Vec<FigureGroup>,
+    /// The servers the harness launched (server sweeps).
+    pub servers: Vec<ServerRun>,
+    /// Whether any point has GPU readings or server metrics.
+    pub monitored: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -119,6 +125,12 @@ pub struct PointView {
     pub output_tokens_mean: f64,
     pub goodput_ratio: Option<f64>,
     pub latencies: Vec<LatencyView>,
+    /// Why the point was not (fully) measured.
+    pub failure: Option<Failure>,
+    pub gpu: Vec<GpuStats>,
+    /// Peak GPU memory used over all GPUs, MiB.
+    pub gpu_vram_peak_mib: Option<f64>,
+    pub server_metrics: Option<ServerMetrics>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,6 +231,11 @@ fn scenario_report(subject: &Subject, fail_on: FailOn, strict: bool) -> Scenario
         tables: seed_tables(current),
         warnings: warnings(current),
         figures: figures(current, subject.baseline),
+        servers: current.servers.clone(),
+        monitored: current
+            .points
+            .iter()
+            .any(|p| !p.gpu.is_empty() || p.server_metrics.is_some()),
     }
 }
 
@@ -309,7 +326,16 @@ fn point_view(index: usize, p: &PointResult) -> PointView {
                 })
             })
             .collect(),
+        failure: p.failure.clone(),
+        gpu: p.gpu.clone(),
+        gpu_vram_peak_mib: gpu_vram_peak_mib(p),
+        server_metrics: p.server_metrics.clone(),
     }
+}
+
+/// Peak GPU memory used during a point, summed over its GPUs.
+pub fn gpu_vram_peak_mib(p: &PointResult) -> Option<f64> {
+    (!p.gpu.is_empty()).then(|| p.gpu.iter().map(|g| g.memory_used_peak_mib).sum())
 }
 
 const NOT_RECORDED: &str = "not recorded";
@@ -356,14 +382,34 @@ fn environment(result: &RunResult) -> Vec<EnvironmentRow> {
         }
     };
     let row = |label, value| EnvironmentRow { label, value };
+    let gpus = &result.environment.gpus;
+    let no_gpu = || format!("none ({})", gpus.unavailable.as_deref().unwrap_or_default());
+    let (gpu, vram, count) = match gpus.devices.first() {
+        Some(first) => {
+            let mut names: Vec<&str> = gpus.devices.iter().map(|d| d.name.as_str()).collect();
+            names.dedup();
+            (
+                names.join(", "),
+                format!("{:.0} MiB each", first.memory_total_mib),
+                gpus.devices.len().to_string(),
+            )
+        }
+        None if gpus.unavailable.is_some() => (no_gpu(), "none".to_owned(), "0".to_owned()),
+        None => (
+            NOT_RECORDED.to_owned(),
+            NOT_RECORDED.to_owned(),
+            NOT_RECORDED.to_owned(),
+        ),
+    };
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| NOT_RECORDED.into());
     vec![
         row("CPU", or_not_recorded(&host.cpu_model)),
-        row("GPU", NOT_RECORDED.into()),
-        row("VRAM", NOT_RECORDED.into()),
-        row("GPU count", NOT_RECORDED.into()),
+        row("GPU", gpu),
+        row("VRAM", vram),
+        row("GPU count", count),
         row("OS", format!("{} (kernel {})", host.os, host.kernel)),
-        row("CUDA", NOT_RECORDED.into()),
-        row("Driver", NOT_RECORDED.into()),
+        row("CUDA", or_unknown(&gpus.cuda)),
+        row("Driver", or_unknown(&gpus.driver)),
         row(
             "Server version",
             server
@@ -385,6 +431,14 @@ fn environment(result: &RunResult) -> Vec<EnvironmentRow> {
             format!("{} cores, {} GiB memory", host.cpu_cores, host.memory_gib),
         ),
         row("Server URL", or_not_recorded(&server.base_url)),
+        row(
+            "Server command",
+            if server.args.is_empty() {
+                "not launched by the harness".to_owned()
+            } else {
+                server.args.join(" ")
+            },
+        ),
         row(
             "Prompts",
             format!(
@@ -426,7 +480,19 @@ fn warnings(result: &RunResult) -> Vec<String> {
             result.prompts.tokenizer
         ));
     }
+    for s in &result.servers {
+        if let Some(failure) = &s.failure {
+            warnings.push(format!(
+                "Server {}: {failure} (log: {}).",
+                crate::scenario::point_id(&s.config),
+                s.log
+            ));
+        }
+    }
     for p in &result.points {
+        if let Some(failure) = &p.failure {
+            warnings.push(format!("{}: not measured: {failure}.", p.id));
+        }
         if p.requests.failed > 0 {
             let kinds: Vec<String> = p
                 .requests

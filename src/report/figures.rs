@@ -41,6 +41,9 @@ pub struct FigureGroup {
     pub figures: Vec<Figure>,
 }
 
+/// Up to this many configurations are drawn in one chart.
+const MAX_COMPARED_CONFIGURATIONS: usize = 8;
+
 /// Bar charts with more groups than this take a whole row.
 const WIDE_GROUPS: usize = 6;
 
@@ -59,6 +62,10 @@ pub fn figures(current: &RunResult, baseline: Option<&RunResult>) -> Vec<FigureG
     };
     let mut groups = Vec::new();
     let configs = axes::group_by(&current.points, |p| axes::config(p, &[]));
+    // A sweep's first question: how do its configurations compare?
+    if let Some(group) = builder.configurations(&configs) {
+        groups.push(group);
+    }
     for (config, members) in &configs {
         let title = if config.is_empty() {
             "Load and latency".to_owned()
@@ -280,6 +287,67 @@ impl Builder<'_> {
             }
         }
         figures
+    }
+
+    /// The configurations side by side: output throughput, TTFT p50 and TPOT p50 against
+    /// the load, one line per configuration, one chart per input length.
+    fn configurations(&mut self, configs: &[(String, Vec<&PointResult>)]) -> Option<FigureGroup> {
+        if !(2..=MAX_COMPARED_CONFIGURATIONS).contains(&configs.len()) {
+            return None;
+        }
+        let all: Vec<&PointResult> = configs
+            .iter()
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        let (load_name, _) = all.iter().find_map(|p| axes::load(p))?;
+        let loads = sorted_numbers(&all, &|p| axes::load(p).map(|l| l.1));
+        let x_axis = XAxis::Categories {
+            title: axes::load_title(load_name).to_owned(),
+            labels: loads.iter().map(|l| l.to_string()).collect(),
+        };
+        let x = |p: &PointResult| position(&loads, axes::load(p).map(|l| l.1));
+        let metrics: [(&str, &str, &Read<'_>); 3] = [
+            ("Output throughput", "output tokens/s", &|p| {
+                Some(p.throughput.output_tokens_per_s)
+            }),
+            ("TTFT p50", "TTFT p50 (ms)", &|p| {
+                (p.latency_ms.ttft.count > 0).then_some(p.latency_ms.ttft.p50)
+            }),
+            ("TPOT p50", "TPOT p50 (ms)", &|p| {
+                (p.latency_ms.tpot.count > 0).then_some(p.latency_ms.tpot.p50)
+            }),
+        ];
+        let mut figures = Vec::new();
+        for input in sorted_numbers(&all, &axes::input) {
+            for (name, y_title, y) in metrics {
+                let mut lines = Vec::new();
+                for (i, (config, members)) in configs.iter().enumerate() {
+                    let of_input: Vec<&PointResult> = members
+                        .iter()
+                        .copied()
+                        .filter(|p| axes::input(p) == Some(input))
+                        .collect();
+                    lines.extend(self.lines(config, i, false, &of_input, &x, y));
+                }
+                let title = format!(
+                    "{name} vs {} by configuration, {} input tokens",
+                    axes::load_title(load_name),
+                    axes::tokens_label(input)
+                );
+                figures.push(self.line_figure(
+                    title,
+                    LineChart {
+                        x: x_axis.clone(),
+                        y_title: y_title.into(),
+                        lines,
+                    },
+                ));
+            }
+        }
+        Some(FigureGroup {
+            title: "Configurations compared".into(),
+            figures,
+        })
     }
 
     /// Mean E2E latency with chunked prefill on and off, per input length and load level,

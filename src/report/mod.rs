@@ -21,4 +21,4 @@ pub use csv::csv;
 pub use github::annotations;
 pub use junit::junit_xml;
 pub use templates::{TemplateError, Templates, COMMENT_LIMIT};
-pub use terminal::summary_table;
+pub use terminal::{gpu_table, summary_table};

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::axes;
+use super::context::gpu_vram_peak_mib;
 use super::figures::chunked_pairs;
 use crate::result::{PointResult, RunResult};
 
@@ -22,6 +23,8 @@ pub struct InputRow {
     pub e2e_mean_ms: f64,
     pub ttft_p50_ms: f64,
     pub output_tokens_per_s: f64,
+    /// Peak GPU memory used (all GPUs), MiB.
+    pub gpu_vram_peak_mib: Option<f64>,
     /// Failed requests and other remarks.
     pub note: String,
 }
@@ -83,6 +86,9 @@ fn index_of(result: &RunResult, point: &PointResult) -> usize {
 
 fn note(point: &PointResult) -> String {
     let mut notes = Vec::new();
+    if point.failure.is_some() {
+        notes.push("not measured".into());
+    }
     if point.requests.failed > 0 {
         notes.push(format!(
             "{} of {} failed",
@@ -126,6 +132,7 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
                     e2e_mean_ms: lowest.latency_ms.e2e.mean,
                     ttft_p50_ms: lowest.latency_ms.ttft.p50,
                     output_tokens_per_s: lowest.throughput.output_tokens_per_s,
+                    gpu_vram_peak_mib: gpu_vram_peak_mib(lowest),
                     note: note(lowest),
                 });
             }

@@ -5,11 +5,14 @@
 
 mod file;
 mod plan;
+mod server_spec;
+mod template;
 mod types;
 mod validate;
 
 pub use file::{load_file, parse_str, ScenarioError};
-pub use plan::{LoadShape, Plan, PointSpec, ResolvedTarget, StopAfter};
+pub use plan::{point_id, LoadShape, Plan, PointSpec, ResolvedTarget, StopAfter};
+pub use template::{placeholders, substitute};
 pub use types::*;
 pub use validate::validate;
 

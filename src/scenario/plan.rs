@@ -1,12 +1,15 @@
 //! Expansion of a validated scenario into a [`Plan`]: the resolved target (environment
-//! variables expanded, API key read from the environment) and the ordered list of points,
-//! input lengths outermost, then load levels.
+//! variables expanded, API key read from the environment), the server configurations (every
+//! combination of the matrix) and the ordered list of points: configurations outermost,
+//! then input lengths, then load levels, so that each configuration's server is launched
+//! once.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::validate::PORT_PLACEHOLDER;
 use super::{Arrival, Scenario, ScenarioError, TokenizerChoice};
 use crate::scenario::Api;
 use crate::secret::Secret;
@@ -49,6 +52,8 @@ pub struct PointSpec {
     pub params: BTreeMap<String, Value>,
     pub input_tokens: u32,
     pub shape: LoadShape,
+    /// Index into [`Plan::configurations`].
+    pub configuration: usize,
 }
 
 /// A validated scenario with its target resolved and its points expanded.
@@ -61,6 +66,30 @@ pub struct Plan {
     pub timeout: Duration,
     /// The scenario's prompt seed, or one drawn for this run.
     pub seed: u64,
+    /// Every combination of the matrix variables, in order (one empty configuration
+    /// without a matrix).
+    pub configurations: Vec<BTreeMap<String, Value>>,
+    /// Whether the target's port is the one each launched server gets (`{port}`).
+    pub port_from_launch: bool,
+}
+
+/// Every combination of the matrix values; the last variable (in name order) varies
+/// fastest.
+fn configurations(matrix: &super::Matrix) -> Vec<BTreeMap<String, Value>> {
+    let mut all = vec![BTreeMap::new()];
+    for (name, values) in matrix {
+        all = all
+            .into_iter()
+            .flat_map(|partial| {
+                values.iter().map(move |v| {
+                    let mut next = partial.clone();
+                    next.insert(name.clone(), v.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    all
 }
 
 const DEFAULT_KEY_VARS: [&str; 2] = ["LLM_LOADTEST_API_KEY", "OPENAI_API_KEY"];
@@ -79,8 +108,11 @@ impl Plan {
             message,
         };
         let t = &scenario.target;
+        let port_from_launch = t.base_url.contains(PORT_PLACEHOLDER);
+        // The port is set per launch; 0 holds its place meanwhile.
+        let with_port = t.base_url.replace(PORT_PLACEHOLDER, "0");
         let expanded =
-            shellexpand::env(&t.base_url).map_err(|e| invalid("target.base_url", e.to_string()))?;
+            shellexpand::env(&with_port).map_err(|e| invalid("target.base_url", e.to_string()))?;
         let base_url = reqwest::Url::parse(&expanded)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -107,7 +139,15 @@ impl Plan {
         let target = ResolvedTarget {
             base_url,
             api: t.api,
-            model: t.model.clone(),
+            model: t
+                .model
+                .as_deref()
+                .map(|m| {
+                    shellexpand::env(m)
+                        .map(|m| m.into_owned())
+                        .map_err(|e| invalid("target.model", e.to_string()))
+                })
+                .transpose()?,
             api_key,
             tokenizer: t.tokenizer,
         };
@@ -141,19 +181,22 @@ impl Plan {
                 .collect(),
             (None, None) => unreachable!("validated: one of concurrency or rate"),
         };
+        let configurations = configurations(&scenario.matrix);
         let mut points = Vec::new();
-        for &input_tokens in &scenario.workload.input_tokens {
-            for (key, value, shape) in &shapes {
-                let params = BTreeMap::from([
-                    ("input_tokens".to_owned(), Value::from(input_tokens)),
-                    ((*key).to_owned(), value.clone()),
-                ]);
-                points.push(PointSpec {
-                    id: point_id(&params),
-                    params,
-                    input_tokens,
-                    shape: *shape,
-                });
+        for (configuration, values) in configurations.iter().enumerate() {
+            for &input_tokens in &scenario.workload.input_tokens {
+                for (key, value, shape) in &shapes {
+                    let mut params = values.clone();
+                    params.insert("input_tokens".to_owned(), Value::from(input_tokens));
+                    params.insert((*key).to_owned(), value.clone());
+                    points.push(PointSpec {
+                        id: point_id(&params),
+                        params,
+                        input_tokens,
+                        shape: *shape,
+                        configuration,
+                    });
+                }
             }
         }
         Ok(Self {
@@ -163,6 +206,8 @@ impl Plan {
             target,
             points,
             stop,
+            configurations,
+            port_from_launch,
         })
     }
 }
@@ -177,7 +222,7 @@ fn server_root(mut url: reqwest::Url) -> reqwest::Url {
 }
 
 /// `key=value` pairs in key order, comma-separated.
-fn point_id(params: &BTreeMap<String, Value>) -> String {
+pub fn point_id(params: &BTreeMap<String, Value>) -> String {
     params
         .iter()
         .map(|(k, v)| match v {

@@ -7,6 +7,8 @@ use clap::ValueEnum;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::server_spec::{Matrix, MonitorSpec, ReadySpec, ServerSpec, StopSpec};
+
 /// A benchmark scenario: what to measure, with which prompts, under which load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,8 +21,18 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub target: Target,
+    /// A server the harness launches for each configuration of `matrix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSpec>,
+    /// Server-side variables swept: every combination is a configuration, run with every
+    /// input length and load level (`{"threads": [1, 2], "ubatch": [128, 2048]}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matrix: Matrix,
     pub workload: Workload,
     pub load: Load,
+    /// GPU sampling and `/metrics` scraping during each point.
+    #[serde(default)]
+    pub monitor: MonitorSpec,
     /// Service-level objectives that define goodput (a request meets all of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,

@@ -1,7 +1,8 @@
 //! Semantic checks a JSON schema cannot express: one load mode, positive values,
 //! a parseable base URL. Each error is `(field, message)`.
 
-use super::{Arrival, Scenario};
+use super::template::placeholders;
+use super::{Arrival, Scenario, ServerSpec};
 
 /// Checks a parsed scenario; on failure returns the dotted field path and the reason.
 pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
@@ -15,11 +16,27 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             "must not contain path separators (it names the baseline file)",
         );
     }
-    if !s.target.base_url.contains("${") && reqwest::Url::parse(&s.target.base_url).is_err() {
+    let base_url = s.target.base_url.replace(PORT_PLACEHOLDER, "1");
+    if !base_url.contains("${") && reqwest::Url::parse(&base_url).is_err() {
         return err(
             "target.base_url",
             "expected an http(s) URL such as http://127.0.0.1:8000",
         );
+    }
+    if s.target.base_url.contains(PORT_PLACEHOLDER)
+        && !s
+            .server
+            .as_ref()
+            .is_some_and(|server| server.command.iter().any(|a| a.contains(PORT_PLACEHOLDER)))
+    {
+        return err(
+            "target.base_url",
+            "`{port}` needs a `server.command` that takes `{port}`",
+        );
+    }
+    validate_matrix(s)?;
+    if let Some(server) = &s.server {
+        validate_server(s, server)?;
     }
     let w = &s.workload;
     if w.input_tokens.is_empty() {
@@ -125,6 +142,84 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+/// The launch's port in `server.command` and `target.base_url`.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+/// Names a matrix variable cannot take: the harness sets them.
+const RESERVED: [&str; 4] = ["port", "input_tokens", "concurrency", "rate"];
+
+fn validate_matrix(s: &Scenario) -> Result<(), (String, String)> {
+    for (name, values) in &s.matrix {
+        let field = format!("matrix.{name}");
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err((field, "names are letters, digits and `_`".into()));
+        }
+        if RESERVED.contains(&name.as_str()) {
+            return Err((field, "is set by the harness; choose another name".into()));
+        }
+        if values.is_empty() {
+            return Err((field, "must list at least one value".into()));
+        }
+        if let Some(i) = values
+            .iter()
+            .position(|v| !(v.is_number() || v.is_string() || v.is_boolean()))
+        {
+            return Err((
+                format!("{field}[{i}]"),
+                "expected a number, a string or a boolean".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), (String, String)> {
+    if server.command.first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(("server.command".into(), "must name a program".into()));
+    }
+    let templates = server
+        .command
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| (format!("server.command[{i}]"), arg))
+        .chain(
+            server
+                .env
+                .iter()
+                .map(|(k, v)| (format!("server.env.{k}"), v)),
+        )
+        .chain(server.cwd.iter().map(|c| ("server.cwd".to_owned(), c)));
+    for (field, template) in templates {
+        for name in placeholders(template).map_err(|e| (field.clone(), e))? {
+            if name != "port" && !s.matrix.contains_key(&name) {
+                return Err((
+                    field,
+                    format!("`{{{name}}}` is neither a matrix variable nor `{{port}}`"),
+                ));
+            }
+        }
+    }
+    if !server.ready.path.starts_with('/') {
+        return Err((
+            "server.ready.path".into(),
+            "expected a path such as /health".into(),
+        ));
+    }
+    in_range(
+        "server.ready.timeout_s",
+        server.ready.timeout_s,
+        0.0,
+        MAX_SECONDS,
+        "seconds",
+    )?;
+    in_range(
+        "server.stop.grace_s",
+        server.stop.grace_s,
+        0.0,
+        3600.0,
+        "seconds",
+    )
 }
 
 /// One week: the longest duration or timeout a point may have.

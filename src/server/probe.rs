@@ -16,6 +16,10 @@ pub struct ServerInfo {
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The command line the harness launched it with (server sweeps; the first
+    /// configuration's, each one's in the result's `servers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 async fn get_json(
@@ -67,5 +71,6 @@ pub async fn server_info(http: &reqwest::Client, base: &reqwest::Url, model: &st
         base_url: redacted(base),
         model: model.to_owned(),
         version,
+        args: Vec::new(),
     }
 }

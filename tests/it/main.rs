@@ -8,5 +8,6 @@ mod fixture;
 mod real_server;
 mod report;
 mod secrets;
+mod server_sweep;
 mod timing;
 mod tokenizer;

@@ -389,4 +389,19 @@ fn html_reports_open_offline_in_headless_chromium() {
     check_in_chromium("compare", &slowed(1.2), Some(&real_result()), 2400);
     check_in_chromium("hostile", &hostile(), None, 1600);
     check_in_chromium("sweep-64", &sweep(1.0), None, 6000);
+    let real_sweep: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/llamacpp-sweep.result.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = check_in_chromium("llamacpp-sweep", &real_sweep, None, 4000);
+    let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
+    assert!(dom.contains("Configurations compared") && dom.contains("Servers launched"));
+    assert!(
+        dom.contains("llamacpp:tokens_predicted_total"),
+        "server metrics shown"
+    );
 }

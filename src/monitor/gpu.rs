@@ -1,0 +1,233 @@
+//! NVIDIA GPUs through NVML (nvml-wrapper loads `libnvidia-ml` at run time, so nothing is
+//! needed to build): the devices, driver and CUDA version for the environment, readings of
+//! memory, utilisation, temperature and power, and their summary over a point. No GPU or
+//! no NVML is recorded as unavailable with the reason, never an error.
+
+use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::Nvml;
+use serde::{Deserialize, Serialize};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The GPUs of the machine, as recorded in a result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GpuEnvironment {
+    /// Why there are no GPU readings (no NVML library, no device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// The CUDA version the driver supports (`12.4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<GpuDevice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuDevice {
+    pub index: u32,
+    pub name: String,
+    pub memory_total_mib: f64,
+}
+
+/// One reading of one GPU; a figure the device does not report is `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuReading {
+    pub index: u32,
+    pub name: String,
+    pub memory_used_mib: f64,
+    pub memory_total_mib: f64,
+    pub utilization_pct: Option<f64>,
+    pub temperature_c: Option<f64>,
+    pub power_w: Option<f64>,
+}
+
+/// One GPU over a point's measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuStats {
+    pub index: u32,
+    pub name: String,
+    pub samples: u32,
+    pub memory_used_peak_mib: f64,
+    pub memory_used_mean_mib: f64,
+    pub memory_total_mib: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_mean_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_max_c: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_mean_w: Option<f64>,
+}
+
+/// An open NVML session.
+pub struct Gpus {
+    nvml: Nvml,
+}
+
+impl Gpus {
+    /// Opens NVML; the error says why there are no readings.
+    pub fn open() -> Result<Self, String> {
+        let nvml = Nvml::init().map_err(|e| format!("NVML is not available: {e}"))?;
+        match nvml.device_count() {
+            Ok(0) => Err("NVML found no GPU".into()),
+            Ok(_) => Ok(Self { nvml }),
+            Err(e) => Err(format!("NVML cannot count the GPUs: {e}")),
+        }
+    }
+
+    /// Driver, CUDA version and devices.
+    pub fn environment(&self) -> GpuEnvironment {
+        let cuda = self.nvml.sys_cuda_driver_version().ok().map(|v| {
+            format!(
+                "{}.{}",
+                nvml_wrapper::cuda_driver_version_major(v),
+                nvml_wrapper::cuda_driver_version_minor(v)
+            )
+        });
+        GpuEnvironment {
+            unavailable: None,
+            driver: self.nvml.sys_driver_version().ok(),
+            cuda,
+            devices: self
+                .read()
+                .into_iter()
+                .map(|r| GpuDevice {
+                    index: r.index,
+                    name: r.name,
+                    memory_total_mib: r.memory_total_mib,
+                })
+                .collect(),
+        }
+    }
+
+    /// A reading of every GPU (devices that cannot be read are left out).
+    pub fn read(&self) -> Vec<GpuReading> {
+        let count = self.nvml.device_count().unwrap_or(0);
+        (0..count)
+            .filter_map(|index| {
+                let device = self.nvml.device_by_index(index).ok()?;
+                let memory = device.memory_info().ok()?;
+                Some(GpuReading {
+                    index,
+                    name: device.name().unwrap_or_default(),
+                    memory_used_mib: memory.used as f64 / MIB,
+                    memory_total_mib: memory.total as f64 / MIB,
+                    utilization_pct: device.utilization_rates().ok().map(|u| f64::from(u.gpu)),
+                    temperature_c: device
+                        .temperature(TemperatureSensor::Gpu)
+                        .ok()
+                        .map(f64::from),
+                    power_w: device.power_usage().ok().map(|mw| f64::from(mw) / 1000.0),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The GPU environment of an NVML session, or why there is none.
+pub fn gpu_environment(gpus: &Result<Gpus, String>) -> GpuEnvironment {
+    match gpus {
+        Ok(g) => g.environment(),
+        Err(reason) => GpuEnvironment {
+            unavailable: Some(reason.clone()),
+            ..GpuEnvironment::default()
+        },
+    }
+}
+
+/// The readings of one window.
+#[derive(Debug, Default)]
+pub struct GpuRecorder {
+    readings: Vec<GpuReading>,
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+impl GpuRecorder {
+    pub fn add(&mut self, readings: Vec<GpuReading>) {
+        self.readings.extend(readings);
+    }
+
+    /// Per GPU: peak and mean memory used, mean utilisation, highest temperature, mean power.
+    pub fn summary(&self) -> Vec<GpuStats> {
+        let mut indices: Vec<u32> = self.readings.iter().map(|r| r.index).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+            .into_iter()
+            .map(|index| {
+                let of: Vec<&GpuReading> =
+                    self.readings.iter().filter(|r| r.index == index).collect();
+                let figures = |f: fn(&GpuReading) -> Option<f64>| -> Vec<f64> {
+                    of.iter().filter_map(|r| f(r)).collect()
+                };
+                let used = figures(|r| Some(r.memory_used_mib));
+                GpuStats {
+                    index,
+                    name: of[0].name.clone(),
+                    samples: of.len() as u32,
+                    memory_used_peak_mib: used.iter().copied().fold(0.0, f64::max),
+                    memory_used_mean_mib: mean(&used).unwrap_or_default(),
+                    memory_total_mib: of[0].memory_total_mib,
+                    utilization_mean_pct: mean(&figures(|r| r.utilization_pct)),
+                    temperature_max_c: figures(|r| r.temperature_c).into_iter().reduce(f64::max),
+                    power_mean_w: mean(&figures(|r| r.power_w)),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(index: u32, used: f64, util: Option<f64>, temp: f64, power: f64) -> GpuReading {
+        GpuReading {
+            index,
+            name: "NVIDIA H100 80GB HBM3".into(),
+            memory_used_mib: used,
+            memory_total_mib: 81559.0,
+            utilization_pct: util,
+            temperature_c: Some(temp),
+            power_w: Some(power),
+        }
+    }
+
+    #[test]
+    fn a_window_is_summarised_per_gpu() {
+        let mut recorder = GpuRecorder::default();
+        recorder.add(vec![
+            reading(0, 1000.0, Some(10.0), 40.0, 100.0),
+            reading(1, 500.0, None, 35.0, 80.0),
+        ]);
+        recorder.add(vec![
+            reading(0, 3000.0, Some(90.0), 55.0, 300.0),
+            reading(1, 700.0, None, 36.0, 90.0),
+        ]);
+        let stats = recorder.summary();
+        assert_eq!(stats.len(), 2);
+        assert_eq!(stats[0].memory_used_peak_mib, 3000.0);
+        assert_eq!(stats[0].memory_used_mean_mib, 2000.0);
+        assert_eq!(stats[0].utilization_mean_pct, Some(50.0));
+        assert_eq!(stats[0].temperature_max_c, Some(55.0));
+        assert_eq!(stats[0].power_mean_w, Some(200.0));
+        assert_eq!(
+            stats[1].utilization_mean_pct, None,
+            "not reported, not zero"
+        );
+    }
+
+    #[test]
+    fn no_nvml_is_unavailable_not_an_error() {
+        let gpus = Gpus::open();
+        if gpus.is_err() {
+            let env = gpu_environment(&gpus);
+            assert!(env.unavailable.is_some_and(|r| r.starts_with("NVML")));
+            assert!(env.devices.is_empty());
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Launching the server under test for one configuration: the command from its template
+//! (no shell), in its own process group, output appended to a log file, ready once an HTTP
+//! path answers 2xx; stopped with SIGTERM to the group, then SIGKILL after the grace
+//! period. No server outlives the harness: the group is killed when a [`RunningServer`] is
+//! dropped, [`kill_all`] kills every registered group (the second Ctrl-C), and the server
+//! gets SIGTERM from the kernel if the harness dies (`PR_SET_PDEATHSIG`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::result::Failure;
+use crate::scenario::{substitute, ServerSpec};
+use crate::secret::Secret;
+
+/// Lines of the log kept with a failure.
+const TAIL_LINES: usize = 20;
+/// How often readiness and liveness are polled.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Process groups of the servers running now.
+static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn registered(update: impl FnOnce(&mut Vec<i32>)) {
+    update(&mut GROUPS.lock().unwrap_or_else(|p| p.into_inner()));
+}
+
+/// Kills every server process group the harness started (for an exit that cannot wait).
+pub fn kill_all() {
+    registered(|groups| {
+        for &pgid in groups.iter() {
+            // SAFETY: killpg only sends a signal; a stale group id fails with ESRCH.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
+        groups.clear();
+    });
+}
+
+/// A server launch for one configuration, its templates resolved.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// What is executed: placeholders and environment references expanded.
+    argv: Vec<String>,
+    /// What is recorded: placeholders expanded, `${ENV}` references and the API key not.
+    pub shown_argv: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+    pub ready_url: reqwest::Url,
+    ready_timeout: Duration,
+    grace: Duration,
+    pub log: PathBuf,
+}
+
+fn expand_env(text: &str) -> Result<String, String> {
+    shellexpand::env(text)
+        .map(|t| t.into_owned())
+        .map_err(|e| format!("`{text}`: {e}"))
+}
+
+impl Launch {
+    /// The launch of the configuration `values` of `spec` (with `port` as `{port}` when
+    /// given), ready when `base_url` + the ready path answers; output to `log`.
+    pub fn new(
+        spec: &ServerSpec,
+        values: &BTreeMap<String, Value>,
+        port: Option<u16>,
+        base_url: &reqwest::Url,
+        log: PathBuf,
+        api_key: Option<&Secret>,
+    ) -> Result<Self, String> {
+        let mut vars = values.clone();
+        if let Some(port) = port {
+            vars.insert("port".into(), Value::from(port));
+        }
+        let mut shown_argv = Vec::new();
+        let mut argv = Vec::new();
+        for template in &spec.command {
+            let arg = substitute(template, &vars)?;
+            if arg.is_empty() && !template.is_empty() {
+                continue; // `{flag?--on}` with the flag off
+            }
+            argv.push(expand_env(&arg)?);
+            shown_argv.push(api_key.map_or(arg.clone(), |k| k.scrub(&arg)));
+        }
+        let env = spec
+            .env
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), expand_env(&substitute(v, &vars)?)?)))
+            .collect::<Result<_, String>>()?;
+        let cwd = match &spec.cwd {
+            Some(c) => Some(PathBuf::from(expand_env(&substitute(c, &vars)?)?)),
+            None => None,
+        };
+        let ready_url = base_url
+            .join(spec.ready.path.trim_start_matches('/'))
+            .map_err(|e| format!("server.ready.path: {e}"))?;
+        Ok(Self {
+            argv,
+            shown_argv,
+            env,
+            cwd,
+            ready_url,
+            ready_timeout: Duration::from_secs_f64(spec.ready.timeout_s),
+            grace: Duration::from_secs_f64(spec.stop.grace_s),
+            log,
+        })
+    }
+}
+
+/// The last lines of a log file.
+pub fn log_tail(path: &Path) -> Vec<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let start = text.len().saturating_sub(16 * 1024);
+    let text = String::from_utf8_lossy(&text[start..]);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(TAIL_LINES)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+/// Whether a log says the server ran out of memory (GPU or host).
+fn mentions_out_of_memory(lines: &[String]) -> bool {
+    lines.iter().any(|line| {
+        let lower = line.to_ascii_lowercase();
+        [
+            "out of memory",
+            "outofmemoryerror",
+            "cannot allocate memory",
+            "failed to allocate",
+            "cudaerrormemoryallocation",
+        ]
+        .iter()
+        .any(|needle| lower.contains(needle))
+    })
+}
+
+/// A failure with the log's tail, an out-of-memory message surfaced first.
+fn failure(log: &Path, what: String) -> Failure {
+    let log_tail = log_tail(log);
+    let reason = if mentions_out_of_memory(&log_tail) {
+        format!("out of memory: {what}")
+    } else {
+        what
+    };
+    Failure { reason, log_tail }
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(9)) => "killed by SIGKILL (the kernel's OOM killer, or a person)".into(),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => status.to_string(),
+    }
+}
+
+/// A launched server.
+pub struct RunningServer {
+    child: tokio::process::Child,
+    pgid: i32,
+    launch: Launch,
+}
+
+impl RunningServer {
+    /// Starts the server and waits until it is ready; on failure nothing is left running.
+    pub async fn start(launch: Launch, http: &reqwest::Client) -> Result<Self, Failure> {
+        let plain = |reason: String| Failure {
+            reason,
+            log_tail: Vec::new(),
+        };
+        if let Some(dir) = launch.log.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| plain(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let log = std::fs::File::create(&launch.log)
+            .map_err(|e| plain(format!("cannot write {}: {e}", launch.log.display())))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| plain(format!("cannot write {}: {e}", launch.log.display())))?;
+        let mut command = tokio::process::Command::new(&launch.argv[0]);
+        command
+            .args(&launch.argv[1..])
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some(cwd) = &launch.cwd {
+            command.current_dir(cwd);
+        }
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to send SIGTERM to
+        // the server when the harness's thread that started it exits.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .map_err(|e| plain(format!("cannot start `{}`: {e}", launch.argv[0])))?;
+        let pgid = child.id().map_or(0, |id| id as i32);
+        registered(|groups| groups.push(pgid));
+        let mut server = Self {
+            child,
+            pgid,
+            launch,
+        };
+        let deadline = Instant::now() + server.launch.ready_timeout;
+        loop {
+            if let Some(failure) = server.exited() {
+                let what = format!("the server exited before it was ready ({})", failure.reason);
+                return Err(self::failure(&server.launch.log, what));
+            }
+            let answer = http
+                .get(server.launch.ready_url.clone())
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            if Instant::now() >= deadline {
+                let what = format!(
+                    "the server was not ready within {} s ({} never answered 2xx)",
+                    server.launch.ready_timeout.as_secs_f64(),
+                    server.launch.ready_url
+                );
+                server.stop().await;
+                return Err(failure(&server.launch.log, what));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Why the server is gone, when it is.
+    pub fn exited(&mut self) -> Option<Failure> {
+        let status = self.child.try_wait().ok().flatten()?;
+        Some(failure(&self.launch.log, describe_exit(status)))
+    }
+
+    pub fn launch(&self) -> &Launch {
+        &self.launch
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: killpg only sends a signal to the group this server leads.
+        unsafe { libc::killpg(self.pgid, signal) };
+    }
+
+    /// SIGTERM to the server's group, SIGKILL after the grace period; waits for the exit.
+    pub async fn stop(&mut self) {
+        self.signal(libc::SIGTERM);
+        if tokio::time::timeout(self.launch.grace, self.child.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the server ignored SIGTERM for {:?}; killing it",
+                self.launch.grace
+            );
+        }
+        // Whatever is left of the group (workers of a server that exited) goes too.
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait().await;
+        let pgid = self.pgid;
+        registered(|groups| groups.retain(|&g| g != pgid));
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let pgid = self.pgid;
+        let mut was_running = false;
+        registered(|groups| {
+            was_running = groups.contains(&pgid);
+            groups.retain(|&g| g != pgid);
+        });
+        if was_running {
+            self.signal(libc::SIGKILL);
+        }
+    }
+}
