@@ -4,12 +4,14 @@
 //! after each point when an output path is given, and a cancelled run returns what it
 //! measured, marked partial.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
 
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -115,7 +117,7 @@ async fn prepare(
 
 /// Where a configuration's server log goes: beside the result (`<stem>.servers/`), else
 /// under `reports/server-logs/<scenario>/`.
-fn server_log(plan: &Plan, options: &RunOptions, configuration: usize) -> PathBuf {
+fn server_log(plan: &Plan, options: &RunOptions, values: &BTreeMap<String, Value>) -> PathBuf {
     let dir = match &options.output {
         Some(output) => {
             let stem = output.file_stem().unwrap_or_default().to_string_lossy();
@@ -123,7 +125,6 @@ fn server_log(plan: &Plan, options: &RunOptions, configuration: usize) -> PathBu
         }
         None => PathBuf::from("reports/server-logs").join(&plan.scenario.name),
     };
-    let values = &plan.configurations[configuration];
     let name: String = if values.is_empty() {
         "server".to_owned()
     } else {
@@ -176,7 +177,7 @@ impl Session {
         plan: &Plan,
         options: &RunOptions,
         http: &reqwest::Client,
-        configuration: usize,
+        values: &BTreeMap<String, Value>,
     ) -> Result<Self, (Failure, Option<ServerRun>)> {
         let mut base_url = plan.target.base_url.clone();
         let Some(spec) = &plan.scenario.server else {
@@ -186,8 +187,7 @@ impl Session {
                 record: None,
             });
         };
-        let values = &plan.configurations[configuration];
-        let log = server_log(plan, options, configuration);
+        let log = server_log(plan, options, values);
         let plain = |reason: String| Failure {
             reason,
             log_tail: Vec::new(),
@@ -312,12 +312,13 @@ pub async fn run_plan(
     let next_index = AtomicU64::new(0);
     let mut prepared_once = false;
     let mut index = 0;
-    for configuration in 0..plan.configurations.len() {
+    for launch in plan.launches() {
         let specs: Vec<&PointSpec> = plan
             .points
             .iter()
-            .filter(|p| p.configuration == configuration)
+            .filter(|p| launch.contains(&p.configuration))
             .collect();
+        let server_values = plan.server_values(launch[0]);
         if cancel.is_cancelled() {
             break;
         }
@@ -335,7 +336,7 @@ pub async fn run_plan(
                 .extend(specs.iter().map(|spec| failed_point(spec, failure)));
         };
         let opened = tokio::select! {
-            opened = Session::open(plan, options, &http, configuration) => opened,
+            opened = Session::open(plan, options, &http, &server_values) => opened,
             _ = cancel.cancelled() => break,
         };
         let mut session = match opened {

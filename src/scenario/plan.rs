@@ -73,11 +73,61 @@ pub struct Plan {
     pub port_from_launch: bool,
 }
 
-/// Every combination of the matrix values; the last variable (in name order) varies
-/// fastest.
-fn configurations(matrix: &super::Matrix) -> Vec<BTreeMap<String, Value>> {
+impl Plan {
+    /// The matrix values of `configuration` that its server's command, environment or
+    /// working directory use: those that need their own server.
+    pub fn server_values(&self, configuration: usize) -> BTreeMap<String, Value> {
+        let used = server_variables(&self.scenario);
+        self.configurations[configuration]
+            .iter()
+            .filter(|(name, _)| used.contains(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Configurations grouped by server: consecutive configurations whose server-side
+    /// values are equal share one launch (all of them share the one target without
+    /// `server`).
+    pub fn launches(&self) -> Vec<Vec<usize>> {
+        let mut launches: Vec<Vec<usize>> = Vec::new();
+        for configuration in 0..self.configurations.len() {
+            match launches.last_mut() {
+                Some(last) if self.server_values(last[0]) == self.server_values(configuration) => {
+                    last.push(configuration)
+                }
+                _ => launches.push(vec![configuration]),
+            }
+        }
+        launches
+    }
+}
+
+/// The matrix variables the server's command, environment or working directory use.
+fn server_variables(scenario: &Scenario) -> Vec<String> {
+    let Some(server) = &scenario.server else {
+        return Vec::new();
+    };
+    let templates = server
+        .command
+        .iter()
+        .chain(server.env.values())
+        .chain(server.cwd.iter());
+    templates
+        .filter_map(|t| super::placeholders(t).ok())
+        .flatten()
+        .filter(|name| scenario.matrix.contains_key(name))
+        .collect()
+}
+
+/// Every combination of the matrix values. Server-side variables vary slowest (so that a
+/// server is launched once for all the client-side values), then the others; within each,
+/// names in order, the last varying fastest.
+fn configurations(scenario: &Scenario) -> Vec<BTreeMap<String, Value>> {
+    let server_side = server_variables(scenario);
+    let mut order: Vec<(&String, &Vec<Value>)> = scenario.matrix.iter().collect();
+    order.sort_by_key(|(name, _)| !server_side.contains(name));
     let mut all = vec![BTreeMap::new()];
-    for (name, values) in matrix {
+    for (name, values) in order {
         all = all
             .into_iter()
             .flat_map(|partial| {
@@ -181,7 +231,7 @@ impl Plan {
                 .collect(),
             (None, None) => unreachable!("validated: one of concurrency or rate"),
         };
-        let configurations = configurations(&scenario.matrix);
+        let configurations = configurations(&scenario);
         let mut points = Vec::new();
         for (configuration, values) in configurations.iter().enumerate() {
             for &input_tokens in &scenario.workload.input_tokens {
@@ -241,6 +291,39 @@ mod tests {
     fn plan(json: &str) -> Plan {
         let s = super::super::parse_str(json, Path::new("t.json")).unwrap();
         Plan::new(s, Some(Secret::new("k")), Path::new("t.json")).unwrap()
+    }
+
+    #[test]
+    fn a_matrix_sweeps_server_side_variables_slowest_and_launches_once_per_server() {
+        let p = plan(
+            r#"{"name": "s", "target": {"base_url": "http://127.0.0.1:{port}"},
+                "server": {"command": ["vllm", "--port", "{port}", "--tp", "{tp}"]},
+                "matrix": {"label": ["a", "b"], "tp": [1, 2]},
+                "workload": {"input_tokens": [100, 200], "output_tokens": 8},
+                "load": {"concurrency": [1, 4], "requests": 5}}"#,
+        );
+        let shown: Vec<String> = p.configurations.iter().map(point_id).collect();
+        assert_eq!(
+            shown,
+            [
+                "label=a,tp=1",
+                "label=b,tp=1",
+                "label=a,tp=2",
+                "label=b,tp=2"
+            ]
+        );
+        assert_eq!(p.launches(), [vec![0, 1], vec![2, 3]]);
+        assert_eq!(p.points.len(), 16);
+        assert_eq!(
+            p.points[0].id,
+            "concurrency=1,input_tokens=100,label=a,tp=1"
+        );
+        assert_eq!(
+            p.points[3].id,
+            "concurrency=4,input_tokens=200,label=a,tp=1"
+        );
+        assert!(p.port_from_launch);
+        assert_eq!(p.target.base_url.port(), Some(0), "set per launch");
     }
 
     #[test]

@@ -130,6 +130,37 @@ fn bad_scenario_fields_name_file_and_field() {
     );
     let good = write(dir.path(), "good.json", SCENARIO);
     assert_usage_error(&["run", &good, "--concurrency", "4"], "--concurrency");
+    for (name, extra, message) in [
+        (
+            "placeholder.json",
+            r#""server": {"command": ["vllm", "--tp", "{tp}"]},"#,
+            "placeholder.json: server.command[2]: `{tp}` is neither a matrix variable nor `{port}`",
+        ),
+        (
+            "reserved.json",
+            r#""server": {"command": ["vllm"]}, "matrix": {"port": [1]},"#,
+            "reserved.json: matrix.port: is set by the harness",
+        ),
+        (
+            "empty.json",
+            r#""server": {"command": ["vllm"]}, "matrix": {"tp": []},"#,
+            "empty.json: matrix.tp: must list at least one value",
+        ),
+        (
+            "ready.json",
+            r#""server": {"command": ["vllm"], "ready": {"path": "health"}},"#,
+            "ready.json: server.ready.path: expected a path such as /health",
+        ),
+        (
+            "brace.json",
+            r#""server": {"command": ["vllm", "{tp"]}, "matrix": {"tp": [1]},"#,
+            "brace.json: server.command[1]: `{tp`: unclosed `{`",
+        ),
+    ] {
+        let text = SCENARIO.replace("\"name\": \"t\",", &format!("\"name\": \"t\", {extra}"));
+        let file = write(dir.path(), name, &text);
+        assert_usage_error(&["validate", &file], message);
+    }
 }
 
 #[test]
