@@ -8,8 +8,10 @@
 #                                        wait until /health answers, print its URL
 #   scripts/llama-server.sh stop [PORT]  stop the server `start` started on PORT
 #   scripts/llama-server.sh exec ARGS... build if needed, then become llama-server with the
-#                                        model on 127.0.0.1 and ARGS (for scenarios whose
-#                                        `server.command` launches it)
+#                                        model on 127.0.0.1 and ARGS
+#   scripts/llama-server.sh env          build if needed, then print `export LLAMA_SERVER=...
+#                                        LLAMA_MODEL=...` for scenarios that launch it
+#                                        (eval "$(bash scripts/llama-server.sh env)")
 #
 # The server has 4 slots of 8192 tokens each (continuous batching) and Prometheus
 # /metrics; extra llama-server arguments can be given in LLAMA_SERVER_ARGS. Its log is
@@ -80,10 +82,14 @@ case "${1:-build}" in
   build) build ;;
   start) start "${2:-8088}" ;;
   stop) stop "${2:-8088}" ;;
+  env)
+    build
+    echo "export LLAMA_SERVER=$bin LLAMA_MODEL=$model"
+    ;;
   exec)
     shift
     build
     exec "$bin" -m "$model" --host 127.0.0.1 "$@"
     ;;
-  *) echo "usage: $0 build | start [PORT] | stop [PORT] | exec ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 build | start [PORT] | stop [PORT] | exec ARGS... | env" >&2; exit 2 ;;
 esac

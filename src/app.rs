@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BaselineCommand, Cli, Command, CompareArgs, ReportArgs, ReportFormat, RunArgs};
+use crate::cli::{
+    BaselineCommand, Cli, Command, CompareArgs, ReportArgs, ReportFormat, RunArgs, SimArgs,
+};
 use crate::compare::slo;
 use crate::compare::verdict::{fails, FailOn};
 use crate::compare::{self, baseline};
@@ -21,6 +23,7 @@ use crate::run::{run_plan, write_error, RunError, RunOptions};
 use crate::scenario::{self, Plan, Scenario, ScenarioError};
 use crate::secret::redacted;
 use crate::server::reachable;
+use crate::sim::{self, Faults, RunningSim};
 
 /// Usage, input or harness error.
 pub const EXIT_USAGE: u8 = 2;
@@ -90,6 +93,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         Command::Gpu { watch } => gpu(watch),
+        Command::Sim(args) => serve_sim(&args),
     }
 }
 
@@ -167,6 +171,50 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Serves the simulator until Ctrl-C.
+fn serve_sim(args: &SimArgs) -> anyhow::Result<Outcome> {
+    let mut values = std::collections::BTreeMap::from([
+        (
+            "chunked_prefill".to_owned(),
+            serde_json::Value::from(args.chunked_prefill),
+        ),
+        ("tp".to_owned(), serde_json::Value::from(args.tp)),
+    ]);
+    if let Some(budget) = args.max_num_batched_tokens {
+        values.insert("max_num_batched_tokens".into(), budget.into());
+    }
+    let config = sim::engine_config(&args.profile, &values).map_err(anyhow::Error::msg)?;
+    let faults = Faults {
+        error_rate: args.error_rate,
+        stall_rate: args.stall_rate,
+        stall_ms: args.stall_ms,
+        disconnect_rate: args.disconnect_rate,
+        malformed_rate: args.malformed_rate,
+        seed: 0,
+    };
+    let total =
+        faults.error_rate + faults.stall_rate + faults.disconnect_rate + faults.malformed_rate;
+    if !(0.0..=1.0).contains(&total) {
+        anyhow::bail!("--error-rate, --stall-rate, --disconnect-rate and --malformed-rate must add up to at most 1");
+    }
+    let about = config.profile.about;
+    let running = RunningSim::start(config, faults, args.port)
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    println!(
+        "simulator ({}: {about}) on http://{}",
+        args.profile, running.addr
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(tokio::signal::ctrl_c())
+        .context("cannot wait for Ctrl-C")?;
+    drop(running);
+    Ok(Outcome::Success)
 }
 
 /// The version, the host and the GPUs.
@@ -449,6 +497,7 @@ fn run_reachable_scenarios() -> anyhow::Result<Option<Vec<PathBuf>>> {
                     continue;
                 }
             }
+            None if plan.scenario.target.embedded.is_some() => {}
             None if !probe.block_on(reachable(&plan.target.base_url)) => {
                 let url = redacted(&plan.target.base_url);
                 println!("skipped {}: nothing answers at {url}", file.display());
@@ -488,12 +537,28 @@ fn launchable(program: &str) -> Result<(), String> {
     }
 }
 
-/// First Ctrl-C: stop starting requests and finish with a partial result. Second: quit.
+/// First Ctrl-C (or SIGTERM, SIGHUP: a cancelled CI job, a closed terminal): stop starting
+/// requests and finish with a partial result, stopping launched servers. Second: kill the
+/// servers and quit.
 async fn stop_on_ctrl_c(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_ok() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let mut stop = async || {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+            r = hup.recv() => r.is_some(),
+        }
+    };
+    if stop().await {
         eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
         cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if stop().await {
             crate::server::kill_all();
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }

@@ -44,12 +44,47 @@ pub enum Command {
     Report(ReportArgs),
     /// Show the version and this machine's environment (host, GPUs)
     Info,
+    /// Serve the simulated OpenAI-compatible server until interrupted
+    Sim(SimArgs),
     /// Show the GPUs: memory, utilisation, temperature, power (NVML)
     Gpu {
         /// Refresh every SECONDS until interrupted
         #[arg(long, value_name = "SECONDS")]
         watch: Option<f64>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0: any free port, printed)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Engine profile: h100-llama3-8b, l4-llama3-8b or fixed-20ms
+    #[arg(long, default_value = "h100-llama3-8b")]
+    pub profile: String,
+    /// Chunked prefill on or off
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub chunked_prefill: bool,
+    /// Token budget per step [default: 2048 with chunked prefill, else the context length]
+    #[arg(long)]
+    pub max_num_batched_tokens: Option<u32>,
+    /// Tensor-parallel degree
+    #[arg(long, default_value_t = 1)]
+    pub tp: u32,
+    /// Fraction of requests answered with HTTP 500
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Fraction of streams paused for --stall-ms after the first token
+    #[arg(long, default_value_t = 0.0)]
+    pub stall_rate: f64,
+    #[arg(long, default_value_t = 0)]
+    pub stall_ms: u64,
+    /// Fraction of streams cut after the first token
+    #[arg(long, default_value_t = 0.0)]
+    pub disconnect_rate: f64,
+    /// Fraction of streams with a malformed chunk
+    #[arg(long, default_value_t = 0.0)]
+    pub malformed_rate: f64,
 }
 
 /// Output formats of `report`.
@@ -348,6 +383,8 @@ impl RunArgs {
             description: None,
             target: Target {
                 base_url: self.server.clone().unwrap_or_default(),
+                embedded: None,
+                profile: None,
                 api: a.adapter,
                 model: self.model.clone(),
                 api_key_env: None,

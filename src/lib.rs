@@ -17,4 +17,5 @@ pub mod run;
 pub mod scenario;
 pub mod secret;
 pub mod server;
+pub mod sim;
 pub mod workload;

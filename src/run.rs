@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use std::time::Duration;
@@ -24,9 +25,10 @@ use crate::result::{
     write_json_atomic, ClientCost, Failure, PointResult, PromptInfo, RunResult, ServerRun, Tool,
     SCHEMA_VERSION,
 };
-use crate::scenario::{point_id, Plan, PointSpec};
+use crate::scenario::{point_id, Embedded, Plan, PointSpec};
 use crate::secret::redacted;
 use crate::server::{first_model, server_info, Launch, RunningServer, ServerInfo};
+use crate::sim::{self, Faults, RunningSim};
 use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer, WorkloadError};
 
 /// Where a run writes.
@@ -163,9 +165,11 @@ fn failed_point(spec: &PointSpec, failure: &Failure) -> PointResult {
     }
 }
 
-/// A configuration's server, launched when the scenario has `server`, and its base URL.
+/// A configuration's server, launched when the scenario has `server` or started in-process
+/// for an embedded target, and its base URL.
 struct Session {
     server: Option<RunningServer>,
+    sim: Option<RunningSim>,
     base_url: reqwest::Url,
     record: Option<ServerRun>,
 }
@@ -180,18 +184,51 @@ impl Session {
         values: &BTreeMap<String, Value>,
     ) -> Result<Self, (Failure, Option<ServerRun>)> {
         let mut base_url = plan.target.base_url.clone();
+        let plain = |reason: String| Failure {
+            reason,
+            log_tail: Vec::new(),
+        };
+        if let Some(Embedded::Sim) = plan.scenario.target.embedded {
+            let profile = plan.scenario.target.profile.as_deref().unwrap_or_default();
+            let mut record = ServerRun {
+                config: values.clone(),
+                command: vec![format!("(embedded simulator, profile {profile})")],
+                ..ServerRun::default()
+            };
+            let started = sim::engine_config(profile, values).and_then(|config| {
+                record.command.extend([
+                    format!("chunked_prefill={}", config.chunked_prefill),
+                    format!("max_num_batched_tokens={}", config.max_num_batched_tokens),
+                    format!("tp={}", config.tp),
+                ]);
+                RunningSim::start(config, Faults::default(), 0).map_err(|e| e.to_string())
+            });
+            return match started {
+                Ok(running) => {
+                    let _ = base_url.set_port(Some(running.addr.port()));
+                    Ok(Self {
+                        server: None,
+                        sim: Some(running),
+                        base_url,
+                        record: Some(record),
+                    })
+                }
+                Err(e) => {
+                    let failure = plain(format!("cannot start the simulator: {e}"));
+                    record.failure = Some(failure.clone());
+                    Err((failure, Some(record)))
+                }
+            };
+        }
         let Some(spec) = &plan.scenario.server else {
             return Ok(Self {
                 server: None,
+                sim: None,
                 base_url,
                 record: None,
             });
         };
         let log = server_log(plan, options, values);
-        let plain = |reason: String| Failure {
-            reason,
-            log_tail: Vec::new(),
-        };
         let port = free_port().map_err(|e| (plain(format!("no free port: {e}")), None))?;
         if plan.port_from_launch {
             let _ = base_url.set_port(Some(port));
@@ -215,6 +252,7 @@ impl Session {
         match RunningServer::start(launch, http).await {
             Ok(server) => Ok(Self {
                 server: Some(server),
+                sim: None,
                 base_url,
                 record: Some(record),
             }),
@@ -250,6 +288,7 @@ impl Session {
         if let Some(server) = &mut self.server {
             server.stop().await;
         }
+        drop(self.sim.take());
         let mut record = self.record?;
         record.failure = failure;
         Some(record)
@@ -275,7 +314,10 @@ pub async fn run_plan(
     let sampling = &plan.scenario.monitor;
     let nvml = Gpus::open();
     let gpu_env = gpu_environment(&nvml);
-    let gpus = nvml.ok().filter(|_| sampling.gpu_interval_ms > 0);
+    let gpus = nvml
+        .ok()
+        .filter(|_| sampling.gpu_interval_ms > 0)
+        .map(Arc::new);
     let mut scenario = plan.scenario.clone();
     scenario.target.base_url = redacted(&plan.target.base_url);
     scenario.workload.prompt.seed = Some(seed);
@@ -399,7 +441,7 @@ pub async fn run_plan(
         let params = GenerationParams {
             model: prepared.model,
             max_tokens: workload.output_tokens,
-            ignore_eos: result.scenario.workload.ignore_eos,
+            ignore_eos: workload.ignore_eos && !prepared.probe.ignore_eos_rejected,
             stream: workload.stream,
         };
         let overhead = prepared.probe.template_overhead.unwrap_or(0);
@@ -414,7 +456,7 @@ pub async fn run_plan(
                 })
                 .flatten(),
             metrics_interval: Duration::from_millis(sampling.metrics_interval_ms),
-            gpus: gpus.as_ref(),
+            gpus: gpus.clone(),
             gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
         };
         let mut died = None;
@@ -434,7 +476,12 @@ pub async fn run_plan(
                 warmup: plan.scenario.load.warmup,
                 stop: plan.stop,
                 slo: plan.scenario.slo.as_ref(),
-                arrival_seed: seed.wrapping_add(index as u64),
+                arrival_seed: seed.wrapping_add(
+                    plan.points
+                        .iter()
+                        .position(|p| p.id == spec.id)
+                        .unwrap_or(index) as u64,
+                ),
                 api_key: plan.target.api_key.as_ref(),
                 measuring: &measuring,
             };

@@ -190,7 +190,8 @@ pub fn check(result: &RunResult) -> Vec<SloCheck> {
         None => return Vec::new(),
     };
     let mut checks = Vec::new();
-    for point in &result.points {
+    // A point that was not measured has no figures to check (compare reports it failed).
+    for point in result.points.iter().filter(|p| p.failure.is_none()) {
         for threshold in &thresholds {
             let value = threshold.value(point);
             checks.push(SloCheck {

@@ -52,11 +52,12 @@ pub struct GpuStats {
     pub memory_used_peak_mib: f64,
     pub memory_used_mean_mib: f64,
     pub memory_total_mib: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `null` when the device does not report it (MIG instances, some boards).
+    #[serde(default)]
     pub utilization_mean_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub temperature_max_c: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub power_mean_w: Option<f64>,
 }
 

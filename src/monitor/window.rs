@@ -2,6 +2,7 @@
 //! server's Prometheus metrics, each at its own interval, from the end of warmup (when
 //! `measuring` is notified) until the point ends (`done`), with a last sample at the end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -17,7 +18,7 @@ pub struct WindowMonitor<'a> {
     pub metrics_url: Option<reqwest::Url>,
     pub metrics_interval: Duration,
     /// Open NVML, when there are GPUs and sampling is on.
-    pub gpus: Option<&'a Gpus>,
+    pub gpus: Option<Arc<Gpus>>,
     pub gpu_interval: Duration,
 }
 
@@ -51,14 +52,17 @@ impl AsyncSample for &mut Metrics<'_> {
     }
 }
 
-struct Readings<'a> {
-    gpus: &'a Gpus,
+struct Readings {
+    gpus: Arc<Gpus>,
     recorder: GpuRecorder,
 }
 
-impl AsyncSample for &mut Readings<'_> {
+impl AsyncSample for &mut Readings {
     async fn take(&mut self) {
-        self.recorder.add(self.gpus.read());
+        // NVML calls block for up to milliseconds: off the thread that times the chunks.
+        let gpus = self.gpus.clone();
+        let readings = tokio::task::spawn_blocking(move || gpus.read()).await;
+        self.recorder.add(readings.unwrap_or_default());
     }
 }
 
@@ -78,7 +82,7 @@ impl WindowMonitor<'_> {
             url,
             recorder: MetricsRecorder::default(),
         });
-        let mut readings = self.gpus.map(|gpus| Readings {
+        let mut readings = self.gpus.clone().map(|gpus| Readings {
             gpus,
             recorder: GpuRecorder::default(),
         });

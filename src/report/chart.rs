@@ -137,10 +137,18 @@ pub fn line_svg(chart: &LineChart) -> Result<String, DrawError> {
 }
 
 fn draw_lines(root: &Area<'_>, chart: &LineChart) -> Result<(), DrawError> {
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    if !chart
+        .lines
+        .iter()
+        .any(|l| l.points.iter().any(|p| finite(&p)))
+    {
+        return Err(DrawError("no figures to draw".into()));
+    }
     let xs = chart
         .lines
         .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.0));
+        .flat_map(|l| l.points.iter().filter(finite).map(|p| p.0));
     let x_range = match &chart.x {
         XAxis::Categories { labels, .. } => -0.5..labels.len() as f64 - 0.5,
         XAxis::Numeric { .. } => {
@@ -223,6 +231,9 @@ pub fn bar_svg(chart: &BarChart) -> Result<String, DrawError> {
 }
 
 fn draw_bars(root: &Area<'_>, chart: &BarChart) -> Result<(), DrawError> {
+    if chart.categories.is_empty() {
+        return Err(DrawError("no figures to draw".into()));
+    }
     let n = chart.categories.len();
     let y_range = value_range(
         chart

@@ -61,7 +61,14 @@ pub fn figures(current: &RunResult, baseline: Option<&RunResult>) -> Vec<FigureG
         next_id: 0,
     };
     let mut groups = Vec::new();
-    let configs = axes::group_by(&current.points, |p| axes::config(p, &[]));
+    // Points that were not measured have no figures to draw (the tables say why).
+    let measured: Vec<PointResult> = current
+        .points
+        .iter()
+        .filter(|p| p.failure.is_none())
+        .cloned()
+        .collect();
+    let configs = axes::group_by(&measured, |p| axes::config(p, &[]));
     // A sweep's first question: how do its configurations compare?
     if let Some(group) = builder.configurations(&configs) {
         groups.push(group);
@@ -77,10 +84,10 @@ pub fn figures(current: &RunResult, baseline: Option<&RunResult>) -> Vec<FigureG
             figures: builder.per_configuration(members),
         });
     }
-    if let Some(group) = builder.chunked_prefill(&current.points) {
+    if let Some(group) = builder.chunked_prefill(&measured) {
         groups.push(group);
     }
-    if let Some(group) = builder.tensor_parallel(&current.points) {
+    if let Some(group) = builder.tensor_parallel(&measured) {
         groups.push(group);
     }
     groups
@@ -100,7 +107,10 @@ fn position(values: &[f64], value: Option<f64>) -> Option<f64> {
 
 impl Builder<'_> {
     fn baseline_point(&self, id: &str) -> Option<&PointResult> {
-        self.baseline?.points.iter().find(|p| p.id == id)
+        self.baseline?
+            .points
+            .iter()
+            .find(|p| p.id == id && p.failure.is_none())
     }
 
     /// A line through `members` and, when the baseline has any of them, its faded twin.

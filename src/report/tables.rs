@@ -113,7 +113,9 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
         ..SeedTables::default()
     };
     let load_of = |p: &PointResult| axes::load(p).map_or(0.0, |l| l.1);
-    for (config, members) in axes::group_by(&result.points, |p| axes::config(p, &[])) {
+    // Points that were not measured have no figures (the warnings say why).
+    let measured = || result.points.iter().filter(|p| p.failure.is_none());
+    for (config, members) in axes::group_by(measured(), |p| axes::config(p, &[])) {
         for (input, of_input) in axes::group_by(members.iter().copied(), |p| {
             axes::input(p).unwrap_or_default()
         }) {
@@ -150,9 +152,9 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
             }
         }
     }
-    for (config, members) in axes::group_by(&result.points, |p| {
-        axes::config(p, &[axes::CHUNKED_PREFILL])
-    }) {
+    for (config, members) in
+        axes::group_by(measured(), |p| axes::config(p, &[axes::CHUNKED_PREFILL]))
+    {
         for pair in chunked_pairs(&members) {
             tables.chunked_prefill.push(ChunkedRow {
                 on_point: index_of(result, pair.on),

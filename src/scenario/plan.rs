@@ -102,8 +102,16 @@ impl Plan {
     }
 }
 
-/// The matrix variables the server's command, environment or working directory use.
+/// The matrix variables that configure the server: those its command, environment or
+/// working directory use, or the simulator's knobs.
 fn server_variables(scenario: &Scenario) -> Vec<String> {
+    if scenario.target.embedded.is_some() {
+        return crate::sim::KNOBS
+            .iter()
+            .filter(|k| scenario.matrix.contains_key(**k))
+            .map(|k| k.to_string())
+            .collect();
+    }
     let Some(server) = &scenario.server else {
         return Vec::new();
     };
@@ -158,9 +166,12 @@ impl Plan {
             message,
         };
         let t = &scenario.target;
-        let port_from_launch = t.base_url.contains(PORT_PLACEHOLDER);
+        let port_from_launch = t.embedded.is_some() || t.base_url.contains(PORT_PLACEHOLDER);
         // The port is set per launch; 0 holds its place meanwhile.
-        let with_port = t.base_url.replace(PORT_PLACEHOLDER, "0");
+        let with_port = match t.embedded {
+            Some(_) => "http://127.0.0.1:0".to_owned(),
+            None => t.base_url.replace(PORT_PLACEHOLDER, "0"),
+        };
         let expanded =
             shellexpand::env(&with_port).map_err(|e| invalid("target.base_url", e.to_string()))?;
         let base_url = reqwest::Url::parse(&expanded)

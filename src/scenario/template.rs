@@ -52,7 +52,8 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
             let inner = &rest[1..end];
             let (name, choice) = match inner.split_once('?') {
                 Some((name, options)) => {
-                    let (yes, no) = options.split_once(':').unwrap_or((options, ""));
+                    // The last colon: A may hold URLs and ports (`--api-base=http://h:8000`).
+                    let (yes, no) = options.rsplit_once(':').unwrap_or((options, ""));
                     (name, Some((yes, no)))
                 }
                 None => (inner, None),
@@ -144,6 +145,10 @@ mod tests {
             "--no-enable-chunked-prefill"
         );
         assert_eq!(substitute("{chunked?--on}", &v).unwrap(), "");
+        assert_eq!(
+            substitute("{tp?--api=http://h:80:}", &v).unwrap(),
+            "--api=http://h:80"
+        );
         assert_eq!(
             substitute("${HOME:-/x}/bin:{port}", &v).unwrap(),
             "${HOME:-/x}/bin:8123"

@@ -89,8 +89,18 @@ pub struct CompareThreshold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// Base URL of the OpenAI-compatible server; `${VAR:-default}` is expanded.
+    /// Base URL of the OpenAI-compatible server; `${VAR:-default}` is expanded. Not with
+    /// `embedded`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub base_url: String,
+    /// `"sim"`: the harness starts its simulated server in-process for each configuration
+    /// (the matrix variables `chunked_prefill`, `max_num_batched_tokens` and `tp` configure
+    /// it); instead of `base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<Embedded>,
+    /// The simulator's engine profile (`h100-llama3-8b`, `l4-llama3-8b`, `fixed-20ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Which endpoint to drive.
     #[serde(default)]
     pub api: Api,
@@ -104,6 +114,14 @@ pub struct Target {
     /// Tokenizer used to build prompts of exact length.
     #[serde(default)]
     pub tokenizer: TokenizerChoice,
+}
+
+/// Servers built into the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Embedded {
+    /// The simulated OpenAI-compatible server (`llm-loadtest sim`).
+    Sim,
 }
 
 /// OpenAI-compatible endpoint flavour (`--adapter openai-chat|openai-completions`).

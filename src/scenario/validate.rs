@@ -16,6 +16,24 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             "must not contain path separators (it names the baseline file)",
         );
     }
+    if let Some(embedded) = s.target.embedded {
+        if !s.target.base_url.is_empty() || s.server.is_some() {
+            return err(
+                "target.embedded",
+                "an embedded server takes neither `target.base_url` nor `server`",
+            );
+        }
+        match embedded {
+            super::Embedded::Sim => {
+                let name = s.target.profile.as_deref().unwrap_or_default();
+                crate::sim::profile(name).map_err(|e| ("target.profile".to_owned(), e))?;
+            }
+        }
+        return validate_rest(s);
+    }
+    if s.target.profile.is_some() {
+        return err("target.profile", "only applies to `embedded: sim`");
+    }
     let base_url = s.target.base_url.replace(PORT_PLACEHOLDER, "1");
     if !base_url.contains("${") && reqwest::Url::parse(&base_url).is_err() {
         return err(
@@ -34,10 +52,16 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
             "`{port}` needs a `server.command` that takes `{port}`",
         );
     }
-    validate_matrix(s)?;
     if let Some(server) = &s.server {
         validate_server(s, server)?;
     }
+    validate_rest(s)
+}
+
+/// Checks everything but the target.
+fn validate_rest(s: &Scenario) -> Result<(), (String, String)> {
+    let err = |field: &str, msg: &str| Err((field.to_owned(), msg.to_owned()));
+    validate_matrix(s)?;
     let w = &s.workload;
     if w.input_tokens.is_empty() {
         return err("workload.input_tokens", "must list at least one length");

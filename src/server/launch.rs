@@ -21,6 +21,9 @@ const TAIL_LINES: usize = 20;
 /// How often readiness and liveness are polled.
 const POLL: Duration = Duration::from_millis(250);
 
+/// How long a killed server's processes get to disappear.
+const GROUP_EXIT: Duration = Duration::from_secs(10);
+
 /// Process groups of the servers running now.
 static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
@@ -52,6 +55,8 @@ pub struct Launch {
     ready_timeout: Duration,
     grace: Duration,
     pub log: PathBuf,
+    /// Scrubbed from the log lines kept with a failure.
+    api_key: Option<Secret>,
 }
 
 fn expand_env(text: &str) -> Result<String, String> {
@@ -85,6 +90,9 @@ impl Launch {
             argv.push(expand_env(&arg)?);
             shown_argv.push(api_key.map_or(arg.clone(), |k| k.scrub(&arg)));
         }
+        if argv.is_empty() {
+            return Err("the command is empty once its placeholders are replaced".into());
+        }
         let env = spec
             .env
             .iter()
@@ -106,6 +114,7 @@ impl Launch {
             ready_timeout: Duration::from_secs_f64(spec.ready.timeout_s),
             grace: Duration::from_secs_f64(spec.stop.grace_s),
             log,
+            api_key: api_key.cloned(),
         })
     }
 }
@@ -138,9 +147,18 @@ fn mentions_out_of_memory(lines: &[String]) -> bool {
     })
 }
 
-/// A failure with the log's tail, an out-of-memory message surfaced first.
-fn failure(log: &Path, what: String) -> Failure {
-    let log_tail = log_tail(log);
+/// A failure with the log's tail (any API key scrubbed), an out-of-memory message
+/// surfaced first.
+fn failure(launch: &Launch, what: String) -> Failure {
+    let log_tail: Vec<String> = log_tail(&launch.log)
+        .into_iter()
+        .map(|line| {
+            launch
+                .api_key
+                .as_ref()
+                .map_or(line.clone(), |k| k.scrub(&line))
+        })
+        .collect();
     let reason = if mentions_out_of_memory(&log_tail) {
         format!("out of memory: {what}")
     } else {
@@ -216,7 +234,7 @@ impl RunningServer {
         loop {
             if let Some(failure) = server.exited() {
                 let what = format!("the server exited before it was ready ({})", failure.reason);
-                return Err(self::failure(&server.launch.log, what));
+                return Err(self::failure(&server.launch, what));
             }
             let answer = http
                 .get(server.launch.ready_url.clone())
@@ -230,10 +248,10 @@ impl RunningServer {
                 let what = format!(
                     "the server was not ready within {} s ({} never answered 2xx)",
                     server.launch.ready_timeout.as_secs_f64(),
-                    server.launch.ready_url
+                    crate::secret::redacted(&server.launch.ready_url)
                 );
                 server.stop().await;
-                return Err(failure(&server.launch.log, what));
+                return Err(failure(&server.launch, what));
             }
             tokio::time::sleep(POLL).await;
         }
@@ -242,7 +260,7 @@ impl RunningServer {
     /// Why the server is gone, when it is.
     pub fn exited(&mut self) -> Option<Failure> {
         let status = self.child.try_wait().ok().flatten()?;
-        Some(failure(&self.launch.log, describe_exit(status)))
+        Some(failure(&self.launch, describe_exit(status)))
     }
 
     pub fn launch(&self) -> &Launch {
@@ -266,9 +284,21 @@ impl RunningServer {
                 self.launch.grace
             );
         }
-        // Whatever is left of the group (workers of a server that exited) goes too.
+        // Whatever is left of the group (workers of a server that exited) goes too, and the
+        // next configuration starts only once it is gone (its GPU memory and port free).
         self.signal(libc::SIGKILL);
-        let _ = self.child.wait().await;
+        let _ = tokio::time::timeout(GROUP_EXIT, self.child.wait()).await;
+        let deadline = Instant::now() + GROUP_EXIT;
+        // SAFETY: signal 0 only asks whether the group still has a member.
+        while unsafe { libc::killpg(self.pgid, 0) } == 0 && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+        }
+        if unsafe { libc::killpg(self.pgid, 0) } == 0 {
+            tracing::warn!(
+                "server processes of group {} outlived SIGKILL for {GROUP_EXIT:?}",
+                self.pgid
+            );
+        }
         let pgid = self.pgid;
         registered(|groups| groups.retain(|&g| g != pgid));
     }

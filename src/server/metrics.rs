@@ -54,15 +54,25 @@ fn parse(text: &str) -> Result<Reading, String> {
                     *map.entry(key).or_default() += v;
                 }
             };
+            // Ratios (KV-cache usage) of several engines are not additive: keep the highest.
+            let ratio = name.ends_with("_perc") || name.ends_with("_ratio");
+            let gauge = |map: &mut BTreeMap<String, f64>, key: String, v: f64| {
+                if ratio {
+                    let slot = map.entry(key).or_insert(v);
+                    *slot = slot.max(v);
+                } else {
+                    add(map, key, v);
+                }
+            };
             match &sample.value {
                 PrometheusValue::Counter(c) => {
                     add(&mut reading.counters, name.clone(), c.value.as_f64())
                 }
-                PrometheusValue::Gauge(g) => add(&mut reading.gauges, name.clone(), g.as_f64()),
+                PrometheusValue::Gauge(g) => gauge(&mut reading.gauges, name.clone(), g.as_f64()),
                 PrometheusValue::Unknown(v) if name.ends_with("_total") => {
                     add(&mut reading.counters, name.clone(), v.as_f64())
                 }
-                PrometheusValue::Unknown(v) => add(&mut reading.gauges, name.clone(), v.as_f64()),
+                PrometheusValue::Unknown(v) => gauge(&mut reading.gauges, name.clone(), v.as_f64()),
                 PrometheusValue::Histogram(h) => {
                     if let Some(sum) = &h.sum {
                         add(&mut reading.counters, format!("{name}_sum"), sum.as_f64());
@@ -132,15 +142,15 @@ impl MetricsRecorder {
             .map(|(name, (sum, n))| (name, sum / f64::from(n)))
             .collect();
         let mut derived = BTreeMap::new();
-        let queries = deltas
-            .iter()
-            .find(|(n, _)| n.ends_with("prefix_cache_queries_total"));
-        let hits = deltas
-            .iter()
-            .find(|(n, _)| n.ends_with("prefix_cache_hits_total"));
-        if let (Some((_, &q)), Some((_, &h))) = (queries, hits) {
-            if q > 0.0 {
-                derived.insert("prefix_cache_hit_rate".into(), h / q);
+        // vLLM's own prefix cache (V1), else its older GPU-cache names; not a connector's.
+        for prefix in ["vllm:prefix_cache", "vllm:gpu_prefix_cache"] {
+            let queries = deltas.get(&format!("{prefix}_queries_total"));
+            let hits = deltas.get(&format!("{prefix}_hits_total"));
+            if let (Some(&q), Some(&h)) = (queries, hits) {
+                if q > 0.0 {
+                    derived.insert("prefix_cache_hit_rate".into(), h / q);
+                }
+                break;
             }
         }
         Some(ServerMetrics {

@@ -9,5 +9,6 @@ mod real_server;
 mod report;
 mod secrets;
 mod server_sweep;
+mod sim;
 mod timing;
 mod tokenizer;

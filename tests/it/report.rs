@@ -2,7 +2,8 @@
 //! comparison with it, and from a synthetic 64-point sweep: insta snapshots (versions
 //! redacted), the pull-request size limit, hostile text escaped, CSV, template overrides,
 //! and the HTML opened in headless Chromium with the network off (scripts/check-report.sh),
-//! every chart present and every figure shown traced back to the result JSON.
+//! every chart present and every figure shown traced back to the result JSON. Rendering
+//! charts in a debug build takes CPU, so these tests hold the quiet-machine lock.
 
 use std::path::{Path, PathBuf};
 
@@ -129,6 +130,7 @@ fn markdown_and_html(path: &str, baseline: Option<&str>) -> (String, String) {
 
 #[test]
 fn single_run_markdown_and_html_snapshots() {
+    let _quiet = crate::fixture::exclusive();
     let (md, html) = markdown_and_html(REAL_RESULT, None);
     assert!(
         md.starts_with("<!-- llm-loadtest:llamacpp-smollm2 -->\n"),
@@ -180,6 +182,7 @@ fn a_64_point_sweep_fits_a_pull_request_comment() {
 
 #[test]
 fn hostile_text_is_escaped_in_html_and_inert_in_markdown() {
+    let _quiet = crate::fixture::exclusive();
     let dir = tempfile::tempdir().unwrap();
     let path = write_json(dir.path(), "hostile.json", &hostile());
     let (md, html) = markdown_and_html(&path, None);
@@ -201,6 +204,7 @@ fn hostile_text_is_escaped_in_html_and_inert_in_markdown() {
 
 #[test]
 fn csv_has_one_row_per_point_with_parameters_and_figures() {
+    let _quiet = crate::fixture::exclusive();
     let text = report(&[REAL_RESULT, "--format", "csv"]);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();
@@ -237,6 +241,7 @@ fn csv_has_one_row_per_point_with_parameters_and_figures() {
 
 #[test]
 fn templates_can_be_replaced_and_a_broken_one_is_named() {
+    let _quiet = crate::fixture::exclusive();
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().to_str().unwrap();
     std::fs::write(

@@ -1,0 +1,343 @@
+//! The simulator's OpenAI-compatible HTTP API (axum): `/v1/chat/completions` and
+//! `/v1/completions` (streamed with usage, or whole), `/v1/models`, `/tokenize` (one token
+//! per whitespace-separated word, in llama.cpp's and vLLM's request shapes), `/health`,
+//! `/version` and `/metrics` with vLLM's metric names. Faults are injected per request
+//! when the fault settings ask for them.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::engine::{Event, Request, Stats};
+use super::Faults;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub model: String,
+    pub max_model_len: u32,
+    pub engine: mpsc::UnboundedSender<Request>,
+    pub stats: Arc<Mutex<Stats>>,
+    pub faults: Faults,
+    pub rng: Arc<Mutex<ChaCha8Rng>>,
+}
+
+/// The routes of the simulated server.
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/completions", post(completions))
+        .route("/v1/models", get(models))
+        .route("/tokenize", post(tokenize))
+        .route("/health", get(|| async { "ok" }))
+        .route(
+            "/version",
+            get(|| async {
+                Json(json!({"version": concat!("llm-loadtest-sim ", env!("CARGO_PKG_VERSION"))}))
+            }),
+        )
+        .route("/metrics", get(metrics))
+        .with_state(shared)
+}
+
+/// Tokens of a text: its whitespace-separated words.
+fn count_tokens(text: &str) -> u32 {
+    text.split_whitespace().count() as u32
+}
+
+#[derive(Deserialize)]
+struct TokenizeBody {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    prompt: Option<String>,
+}
+
+async fn tokenize(State(s): State<Shared>, Json(body): Json<TokenizeBody>) -> Json<Value> {
+    let text = body.content.or(body.prompt).unwrap_or_default();
+    let n = count_tokens(&text);
+    Json(
+        json!({"tokens": (0..n).collect::<Vec<u32>>(), "count": n, "max_model_len": s.max_model_len}),
+    )
+}
+
+async fn models(State(s): State<Shared>) -> Json<Value> {
+    Json(
+        json!({"object": "list", "data": [{"id": s.model, "object": "model", "owned_by": "llm-loadtest-sim", "max_model_len": s.max_model_len}]}),
+    )
+}
+
+async fn metrics(State(s): State<Shared>) -> Response {
+    let st = s.stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let kv = if st.kv_capacity_tokens == 0 {
+        0.0
+    } else {
+        st.kv_used_tokens as f64 / st.kv_capacity_tokens as f64
+    };
+    let label = format!("{{model_name=\"{}\"}}", s.model.replace(['"', '\\'], "_"));
+    let series = [
+        (
+            "vllm:num_requests_running",
+            "gauge",
+            "Number of requests in model execution batches.",
+            st.running as f64,
+        ),
+        (
+            "vllm:num_requests_waiting",
+            "gauge",
+            "Number of requests waiting to be processed.",
+            st.waiting as f64,
+        ),
+        (
+            "vllm:kv_cache_usage_perc",
+            "gauge",
+            "KV-cache usage. 1 means 100 percent usage.",
+            kv,
+        ),
+        (
+            "vllm:num_preemptions_total",
+            "counter",
+            "Cumulative number of preemptions from the engine.",
+            st.preemptions_total as f64,
+        ),
+        (
+            "vllm:prompt_tokens_total",
+            "counter",
+            "Number of prefill tokens processed.",
+            st.prompt_tokens_total as f64,
+        ),
+        (
+            "vllm:generation_tokens_total",
+            "counter",
+            "Number of generation tokens processed.",
+            st.generation_tokens_total as f64,
+        ),
+        (
+            "vllm:request_success_total",
+            "counter",
+            "Count of successfully processed requests.",
+            st.requests_finished_total as f64,
+        ),
+    ];
+    let mut text = String::new();
+    for (name, kind, help, value) in series {
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{label} {value}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Value,
+}
+
+#[derive(Deserialize)]
+struct CompletionBody {
+    #[serde(default)]
+    messages: Vec<Message>,
+    #[serde(default)]
+    prompt: Option<Value>,
+    #[serde(default)]
+    max_tokens: Option<u32>,
+    #[serde(default)]
+    max_completion_tokens: Option<u32>,
+    #[serde(default)]
+    stream: bool,
+}
+
+impl CompletionBody {
+    fn prompt_tokens(&self) -> u32 {
+        let text_of = |v: &Value| match v {
+            Value::String(s) => count_tokens(s),
+            Value::Array(parts) => parts
+                .iter()
+                .map(|p| count_tokens(p["text"].as_str().unwrap_or_default()))
+                .sum(),
+            _ => 0,
+        };
+        self.messages
+            .iter()
+            .map(|m| text_of(&m.content))
+            .sum::<u32>()
+            + self.prompt.as_ref().map_or(0, text_of)
+    }
+}
+
+/// The two response shapes.
+#[derive(Clone, Copy)]
+enum Api {
+    Chat,
+    Completions,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"object": "error", "message": message, "type": "BadRequestError", "code": status.as_u16()}))).into_response()
+}
+
+async fn chat(state: State<Shared>, Json(body): Json<CompletionBody>) -> Response {
+    complete(state, body, Api::Chat).await
+}
+
+async fn completions(state: State<Shared>, Json(body): Json<CompletionBody>) -> Response {
+    complete(state, body, Api::Completions).await
+}
+
+/// A fault drawn for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    Error,
+    Stall,
+    Disconnect,
+    Malformed,
+}
+
+fn draw_fault(s: &Shared) -> Fault {
+    let f = &s.faults;
+    let x: f64 = s.rng.lock().unwrap_or_else(|p| p.into_inner()).random();
+    let mut edge = 0.0;
+    for (rate, fault) in [
+        (f.error_rate, Fault::Error),
+        (f.stall_rate, Fault::Stall),
+        (f.disconnect_rate, Fault::Disconnect),
+        (f.malformed_rate, Fault::Malformed),
+    ] {
+        edge += rate;
+        if x < edge {
+            return fault;
+        }
+    }
+    Fault::None
+}
+
+fn chunk(api: Api, model: &str, text: Option<&str>, finish: Option<&str>) -> String {
+    let choice = match api {
+        Api::Chat => {
+            json!({"index": 0, "delta": text.map_or(json!({}), |t| json!({"content": t})), "finish_reason": finish})
+        }
+        Api::Completions => {
+            json!({"index": 0, "text": text.unwrap_or_default(), "finish_reason": finish})
+        }
+    };
+    let object = match api {
+        Api::Chat => "chat.completion.chunk",
+        Api::Completions => "text_completion",
+    };
+    format!(
+        "data: {}\n\n",
+        json!({"id": "sim", "object": object, "created": 0, "model": model, "choices": [choice]})
+    )
+}
+
+async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Response {
+    let prompt_tokens = body.prompt_tokens();
+    let max_tokens = body
+        .max_completion_tokens
+        .or(body.max_tokens)
+        .unwrap_or(16)
+        .max(1);
+    if prompt_tokens + max_tokens > s.max_model_len {
+        return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {} tokens", s.max_model_len, prompt_tokens + max_tokens));
+    }
+    let fault = draw_fault(&s);
+    if fault == Fault::Error {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "injected fault");
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    if s.engine
+        .send(Request {
+            prompt_tokens,
+            max_tokens,
+            events: tx,
+        })
+        .is_err()
+    {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the engine stopped");
+    }
+    let usage = move |completion: u32| json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion, "total_tokens": prompt_tokens + completion});
+    if !body.stream {
+        let mut generated = 0;
+        while let Some(event) = rx.recv().await {
+            match event {
+                Event::Token => generated += 1,
+                Event::Finished => break,
+            }
+        }
+        let text = " tok".repeat(generated as usize);
+        let choice = match api {
+            Api::Chat => {
+                json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"})
+            }
+            Api::Completions => json!({"index": 0, "text": text, "finish_reason": "length"}),
+        };
+        return Json(
+            json!({"id": "sim", "model": s.model, "choices": [choice], "usage": usage(generated)}),
+        )
+        .into_response();
+    }
+    let model = s.model.clone();
+    let stall = s.faults.stall_ms;
+    // The stream: one chunk per token as the engine sends it; then finish, usage, [DONE].
+    let state = (rx, 0u32, false);
+    let events = stream::unfold(state, move |(mut rx, mut generated, done)| {
+        let model = model.clone();
+        async move {
+            if done {
+                return None;
+            }
+            let text = match rx.recv().await {
+                Some(Event::Token) => {
+                    generated += 1;
+                    if generated == 2 {
+                        match fault {
+                            Fault::Stall => tokio::time::sleep(Duration::from_millis(stall)).await,
+                            Fault::Disconnect => {
+                                return Some((
+                                    Err(std::io::Error::other("injected disconnect")),
+                                    (rx, generated, true),
+                                ))
+                            }
+                            Fault::Malformed => {
+                                return Some((
+                                    Ok("data: {\"choices\": [\n\n".to_owned()),
+                                    (rx, generated, false),
+                                ))
+                            }
+                            _ => {}
+                        }
+                    }
+                    chunk(api, &model, Some(" tok"), None)
+                }
+                Some(Event::Finished) | None => {
+                    let tail = chunk(api, &model, None, Some("length"))
+                        + &format!(
+                            "data: {}\n\n",
+                            json!({"id": "sim", "model": model, "choices": [], "usage": usage(generated)})
+                        )
+                        + "data: [DONE]\n\n";
+                    return Some((Ok(tail), (rx, generated, true)));
+                }
+            };
+            Some((Ok::<String, std::io::Error>(text), (rx, generated, false)))
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(events))
+        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "cannot stream"))
+}

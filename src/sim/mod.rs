@@ -1,0 +1,168 @@
+//! The embedded simulated server: an OpenAI-compatible API over an engine model
+//! (continuous batching, prefill and decode costs, chunked prefill with a token budget,
+//! tensor parallelism, a KV cache with queueing and preemption) whose costs come from
+//! profiles of real model/GPU pairs. It runs on its own thread, so the harness measures it
+//! like any server: over HTTP. Used by scenarios with `"target": {"embedded": "sim"}`, by
+//! `llm-loadtest sim`, and by tests (with injected faults).
+
+mod engine;
+mod http;
+mod profile;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::serve::ListenerExt;
+use rand::SeedableRng;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+pub use engine::EngineConfig;
+pub use profile::{profile, Profile, PROFILES};
+
+/// Faults injected per request (fractions of requests; they add up to at most 1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Answered with HTTP 500.
+    pub error_rate: f64,
+    /// Paused for `stall_ms` after the first token.
+    pub stall_rate: f64,
+    pub stall_ms: u64,
+    /// The stream is cut after the first token, without `[DONE]`.
+    pub disconnect_rate: f64,
+    /// The second chunk is not valid JSON.
+    pub malformed_rate: f64,
+    /// Seed of the fault draws.
+    pub seed: u64,
+}
+
+/// The matrix variables that configure the simulator (`kv_capacity_tokens` stands for
+/// vLLM's `--num-gpu-blocks-override`: the KV cache per GPU in tokens).
+pub const KNOBS: [&str; 4] = [
+    "chunked_prefill",
+    "max_num_batched_tokens",
+    "tp",
+    "kv_capacity_tokens",
+];
+
+/// An engine configuration from a profile and a configuration's matrix values
+/// ([`KNOBS`]; others are ignored). Without
+/// chunked prefill the default budget is the whole context, as in vLLM.
+pub fn engine_config(
+    profile_name: &str,
+    values: &BTreeMap<String, Value>,
+) -> Result<EngineConfig, String> {
+    let mut profile = profile(profile_name)?.clone();
+    let chunked_prefill = match values.get("chunked_prefill") {
+        None => true,
+        Some(v) => v
+            .as_bool()
+            .ok_or("matrix value chunked_prefill: expected true or false")?,
+    };
+    let number = |name: &str| -> Result<Option<u32>, String> {
+        values
+            .get(name)
+            .map(|v| {
+                v.as_u64()
+                    .filter(|&n| n >= 1 && n <= u64::from(u32::MAX))
+                    .map(|n| n as u32)
+                    .ok_or_else(|| format!("matrix value {name}: expected a positive whole number"))
+            })
+            .transpose()
+    };
+    if let Some(tokens) = number("kv_capacity_tokens")? {
+        profile.kv_capacity_tokens = u64::from(tokens);
+    }
+    let default_budget = if chunked_prefill {
+        2048
+    } else {
+        profile.max_model_len
+    };
+    Ok(EngineConfig {
+        max_num_batched_tokens: number("max_num_batched_tokens")?.unwrap_or(default_budget),
+        tp: number("tp")?.unwrap_or(1),
+        chunked_prefill,
+        profile,
+    })
+}
+
+/// A simulator running on its own thread; stopped when dropped.
+pub struct RunningSim {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningSim {
+    /// Starts the simulator on `127.0.0.1:port` (0: any free port).
+    pub fn start(config: EngineConfig, faults: Faults, port: u16) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("llm-loadtest-sim".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime on a new thread");
+                runtime.block_on(async move {
+                    if let Err(e) = serve(config, faults, listener, stopped).await {
+                        tracing::error!("the simulator stopped: {e}");
+                    }
+                });
+            })?;
+        Ok(Self {
+            addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves the simulator on `listener` until `stop` fires (or its sender is dropped).
+pub async fn serve(
+    config: EngineConfig,
+    faults: Faults,
+    listener: std::net::TcpListener,
+    stop: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    // Each token is its own small write: without TCP_NODELAY, Nagle's algorithm would hold
+    // a chunk back until the previous one is acknowledged (up to 40 ms of delayed ACK).
+    let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    let stats = Arc::new(Mutex::new(engine::Stats::default()));
+    let (requests, queue) = mpsc::unbounded_channel();
+    let shared = http::Shared {
+        model: config.profile.model.to_owned(),
+        max_model_len: config.profile.max_model_len,
+        engine: requests,
+        stats: stats.clone(),
+        rng: Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(
+            faults.seed,
+        ))),
+        faults,
+    };
+    let engine = tokio::spawn(engine::run(config, queue, stats));
+    let result = axum::serve(listener, http::router(shared))
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await;
+    engine.abort();
+    result
+}
