@@ -521,7 +521,7 @@ fn run_reachable_scenarios() -> anyhow::Result<Option<Vec<PathBuf>>> {
 
 /// Whether the program of a server command can be started: a path that exists, or a name
 /// found on `PATH`.
-fn launchable(program: &str) -> Result<(), String> {
+pub fn launchable(program: &str) -> Result<(), String> {
     let program = shellexpand::env(program).map_err(|e| e.to_string())?;
     let found = if program.contains('/') {
         Path::new(program.as_ref()).exists()

@@ -61,15 +61,7 @@ fn unavailable(scenario: &Value) -> Option<String> {
         return None;
     }
     if let Some(program) = scenario["server"]["command"][0].as_str() {
-        let program = shellexpand::env(program).ok()?.into_owned();
-        let found = if program.contains('/') {
-            Path::new(&program).exists()
-        } else {
-            std::env::var_os("PATH").is_some_and(|path| {
-                std::env::split_paths(&path).any(|dir| dir.join(&program).is_file())
-            })
-        };
-        return (!found).then(|| format!("its server program `{program}` is not installed"));
+        return llm_loadtest::app::launchable(program).err();
     }
     std::env::var_os("LLM_SERVER_URL")
         .is_none()
