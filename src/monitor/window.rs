@@ -48,7 +48,14 @@ struct Metrics<'a> {
 impl AsyncSample for &mut Metrics<'_> {
     async fn take(&mut self) {
         let text = scrape(self.http, self.url).await;
-        self.recorder.add(text);
+        // Parsing a vLLM page (histograms included) takes milliseconds: off the thread
+        // that times the chunks.
+        let mut recorder = std::mem::take(&mut self.recorder);
+        let parsed = tokio::task::spawn_blocking(move || {
+            recorder.add(text);
+            recorder
+        });
+        self.recorder = parsed.await.unwrap_or_default();
     }
 }
 
