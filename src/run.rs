@@ -353,12 +353,13 @@ pub async fn run_plan(
     };
     let next_index = AtomicU64::new(0);
     let mut prepared_once = false;
-    let mut index = 0;
     for launch in plan.launches() {
-        let specs: Vec<&PointSpec> = plan
+        // Each point with its position in the plan (which seeds its arrivals).
+        let specs: Vec<(usize, &PointSpec)> = plan
             .points
             .iter()
-            .filter(|p| launch.contains(&p.configuration))
+            .enumerate()
+            .filter(|(_, p)| launch.contains(&p.configuration))
             .collect();
         let server_values = plan.server_values(launch[0]);
         if cancel.is_cancelled() {
@@ -375,7 +376,7 @@ pub async fn run_plan(
             eprintln!("configuration failed: {failure}");
             result
                 .points
-                .extend(specs.iter().map(|spec| failed_point(spec, failure)));
+                .extend(specs.iter().map(|(_, spec)| failed_point(spec, failure)));
         };
         let opened = tokio::select! {
             opened = Session::open(plan, options, &http, &server_values) => opened,
@@ -460,7 +461,7 @@ pub async fn run_plan(
             gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
         };
         let mut died = None;
-        for spec in &specs {
+        for &(position, spec) in &specs {
             if cancel.is_cancelled() {
                 break;
             }
@@ -468,20 +469,14 @@ pub async fn run_plan(
                 result.points.push(failed_point(spec, failure));
                 continue;
             }
-            index += 1;
             let measuring = Notify::new();
-            tracing::info!("point {index}/{}: {}", plan.points.len(), spec.id);
+            tracing::info!("point {}/{}: {}", position + 1, plan.points.len(), spec.id);
             let settings = PointSettings {
                 content_tokens: spec.input_tokens.saturating_sub(overhead).max(1),
                 warmup: plan.scenario.load.warmup,
                 stop: plan.stop,
                 slo: plan.scenario.slo.as_ref(),
-                arrival_seed: seed.wrapping_add(
-                    plan.points
-                        .iter()
-                        .position(|p| p.id == spec.id)
-                        .unwrap_or(index) as u64,
-                ),
+                arrival_seed: seed.wrapping_add(position as u64),
                 api_key: plan.target.api_key.as_ref(),
                 measuring: &measuring,
             };

@@ -100,6 +100,18 @@ fn sorted_numbers(points: &[&PointResult], read: &Read<'_>) -> Vec<f64> {
     values
 }
 
+/// The load levels of `points` as a categorical x axis: the load parameter's name, its
+/// levels in order, and the axis.
+fn load_axis(points: &[&PointResult]) -> Option<(&'static str, Vec<f64>, XAxis)> {
+    let (name, _) = points.iter().find_map(|p| axes::load(p))?;
+    let loads = sorted_numbers(points, &|p| axes::load(p).map(|l| l.1));
+    let axis = XAxis::Categories {
+        title: axes::load_title(name).to_owned(),
+        labels: loads.iter().map(|l| l.to_string()).collect(),
+    };
+    Some((name, loads, axis))
+}
+
 fn position(values: &[f64], value: Option<f64>) -> Option<f64> {
     let value = value?;
     values.iter().position(|v| *v == value).map(|i| i as f64)
@@ -205,12 +217,7 @@ impl Builder<'_> {
                 .filter(|p| axes::input(p) == Some(input))
                 .collect()
         };
-        if let Some((load_name, _)) = members.iter().find_map(|p| axes::load(p)) {
-            let loads = sorted_numbers(members, &|p| axes::load(p).map(|l| l.1));
-            let x_axis = XAxis::Categories {
-                title: axes::load_title(load_name).to_owned(),
-                labels: loads.iter().map(|l| l.to_string()).collect(),
-            };
+        if let Some((load_name, loads, x_axis)) = load_axis(members) {
             let x = |p: &PointResult| position(&loads, axes::load(p).map(|l| l.1));
             let mut lines = Vec::new();
             for (i, &input) in inputs.iter().enumerate() {
@@ -309,12 +316,7 @@ impl Builder<'_> {
             .iter()
             .flat_map(|(_, m)| m.iter().copied())
             .collect();
-        let (load_name, _) = all.iter().find_map(|p| axes::load(p))?;
-        let loads = sorted_numbers(&all, &|p| axes::load(p).map(|l| l.1));
-        let x_axis = XAxis::Categories {
-            title: axes::load_title(load_name).to_owned(),
-            labels: loads.iter().map(|l| l.to_string()).collect(),
-        };
+        let (load_name, loads, x_axis) = load_axis(&all)?;
         let x = |p: &PointResult| position(&loads, axes::load(p).map(|l| l.1));
         let metrics: [(&str, &str, &Read<'_>); 3] = [
             ("Output throughput", "output tokens/s", &|p| {

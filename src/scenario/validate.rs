@@ -4,9 +4,12 @@
 use super::template::placeholders;
 use super::{Arrival, Scenario, ServerSpec};
 
+fn err(field: &str, msg: &str) -> Result<(), (String, String)> {
+    Err((field.to_owned(), msg.to_owned()))
+}
+
 /// Checks a parsed scenario; on failure returns the dotted field path and the reason.
 pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
-    let err = |field: &str, msg: &str| Err((field.to_owned(), msg.to_owned()));
     if s.name.trim().is_empty() {
         return err("name", "must not be empty");
     }
@@ -60,7 +63,6 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
 
 /// Checks everything but the target.
 fn validate_rest(s: &Scenario) -> Result<(), (String, String)> {
-    let err = |field: &str, msg: &str| Err((field.to_owned(), msg.to_owned()));
     validate_matrix(s)?;
     let w = &s.workload;
     if w.input_tokens.is_empty() {
