@@ -3,6 +3,7 @@
 //! measured (their server failed), 2 usage, input or harness error, 130 interrupted.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -175,6 +176,47 @@ fn compare_results(args: &CompareArgs) -> anyhow::Result<Outcome> {
 
 /// Serves the simulator until Ctrl-C.
 fn serve_sim(args: &SimArgs) -> anyhow::Result<Outcome> {
+    let (server, about) = match args.emit_interval_ms {
+        Some(interval) => emitter(args, interval)?,
+        None => engine(args)?,
+    };
+    let running = RunningSim::start(server, args.port)
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    println!("simulator ({about}) on http://{}", running.addr);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(tokio::signal::ctrl_c())
+        .context("cannot wait for Ctrl-C")?;
+    drop(running);
+    Ok(Outcome::Success)
+}
+
+/// The fixed-clock emitter of `sim --emit-interval-ms`.
+fn emitter(args: &SimArgs, interval_ms: f64) -> anyhow::Result<(sim::Server, String)> {
+    let ms = |flag: &str, v: f64| {
+        Duration::try_from_secs_f64(v / 1000.0)
+            .map_err(|_| anyhow::anyhow!("{flag}: expected milliseconds >= 0, got {v}"))
+    };
+    let config = sim::EmitterConfig {
+        first_token: ms("--emit-first-token-ms", args.emit_first_token_ms)?,
+        interval: ms("--emit-interval-ms", interval_ms)?,
+        tokens_per_chunk: args.emit_tokens_per_chunk,
+    };
+    let about = format!(
+        "emitter: first token after {} ms, then {} token(s) every {interval_ms} ms; send times at /truth",
+        args.emit_first_token_ms, args.emit_tokens_per_chunk
+    );
+    Ok((
+        sim::Server::Emitter(config, "llm-loadtest-emitter".into()),
+        about,
+    ))
+}
+
+/// The engine model of `sim --profile`.
+fn engine(args: &SimArgs) -> anyhow::Result<(sim::Server, String)> {
     let mut values = std::collections::BTreeMap::from([
         (
             "chunked_prefill".to_owned(),
@@ -199,22 +241,8 @@ fn serve_sim(args: &SimArgs) -> anyhow::Result<Outcome> {
     if !(0.0..=1.0).contains(&total) {
         anyhow::bail!("--error-rate, --stall-rate, --disconnect-rate and --malformed-rate must add up to at most 1");
     }
-    let about = config.profile.about;
-    let running = RunningSim::start(config, faults, args.port)
-        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
-    println!(
-        "simulator ({}: {about}) on http://{}",
-        args.profile, running.addr
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime
-        .block_on(tokio::signal::ctrl_c())
-        .context("cannot wait for Ctrl-C")?;
-    drop(running);
-    Ok(Outcome::Success)
+    let about = format!("{}: {}", args.profile, config.profile.about);
+    Ok((sim::Server::Engine(config, faults), about))
 }
 
 /// The version, the host and the GPUs.

@@ -85,6 +85,21 @@ pub struct SimArgs {
     /// Fraction of streams with a malformed chunk
     #[arg(long, default_value_t = 0.0)]
     pub malformed_rate: f64,
+    /// Emitter mode: no engine model; a text chunk every MS milliseconds (0: each response
+    /// whole, as fast as the socket takes it), send times recorded and served at /truth
+    #[arg(long, value_name = "MS", conflicts_with_all = ["profile", "chunked_prefill", "max_num_batched_tokens", "tp", "error_rate", "stall_rate", "disconnect_rate", "malformed_rate"])]
+    pub emit_interval_ms: Option<f64>,
+    /// Emitter mode: from a request's arrival to its first text chunk
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 50.0,
+        requires = "emit_interval_ms"
+    )]
+    pub emit_first_token_ms: f64,
+    /// Emitter mode: tokens per text chunk
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), requires = "emit_interval_ms")]
+    pub emit_tokens_per_chunk: u32,
 }
 
 /// Output formats of `report`.
@@ -126,7 +141,7 @@ pub struct ReportArgs {
     /// Output file [default: standard output]
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
+    /// Directory with report.md.jinja and/or report.html.jinja replacing the built-in ones
     #[arg(long)]
     pub templates: Option<PathBuf>,
     /// Seed of the bootstrap resampling
@@ -157,7 +172,7 @@ pub struct CompareArgs {
     /// Where compare.md (pull-request comment) and compare.html go
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
-    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
+    /// Directory with report.md.jinja and/or report.html.jinja replacing the built-in ones
     #[arg(long)]
     pub templates: Option<PathBuf>,
 }

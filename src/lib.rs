@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod compare;
 pub mod load;
 pub mod metrics;

@@ -21,6 +21,11 @@ fn main() -> ExitCode {
         }
     };
     app::init_logging();
+    // Thousands of concurrent streams (and a simulator serving them) need as many sockets:
+    // the soft limit on open files goes up to the hard one.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!("cannot raise the open-file limit: {e}");
+    }
     match app::execute(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {

@@ -16,7 +16,9 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{adapter_for, build_http_client, Adapter, ClientError, GenerationParams};
+use crate::client::{
+    adapter_for, build_http_client, Adapter, ClientError, GenerationParams, StreamClient,
+};
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
 use crate::monitor::{
     gpu_environment, peak_rss_mib, CpuTime, Environment, Gpus, Host, WindowMonitor,
@@ -82,6 +84,7 @@ struct Prepared {
 async fn prepare(
     plan: &Plan,
     http: &reqwest::Client,
+    streams: &StreamClient,
     base_url: &reqwest::Url,
     url: &reqwest::Url,
     adapter: &dyn Adapter,
@@ -95,7 +98,7 @@ async fn prepare(
     let factory = PromptFactory::calibrate(&tokenizer, plan.seed).await?;
     let ignore_eos = plan.scenario.workload.ignore_eos;
     let probe = probe_server(
-        http,
+        streams,
         url,
         adapter,
         &model,
@@ -201,7 +204,8 @@ impl Session {
                     format!("max_num_batched_tokens={}", config.max_num_batched_tokens),
                     format!("tp={}", config.tp),
                 ]);
-                RunningSim::start(config, Faults::default(), 0).map_err(|e| e.to_string())
+                RunningSim::start(sim::Server::Engine(config, Faults::default()), 0)
+                    .map_err(|e| e.to_string())
             });
             return match started {
                 Ok(running) => {
@@ -309,6 +313,7 @@ pub async fn run_plan(
 ) -> Result<RunResult, RunError> {
     let started_at = now_rfc3339();
     let http = build_http_client(plan.target.api_key.as_ref())?;
+    let streams = StreamClient::new(plan.target.api_key.as_ref())?;
     let adapter = adapter_for(plan.target.api);
     let seed = plan.seed;
     let sampling = &plan.scenario.monitor;
@@ -352,6 +357,7 @@ pub async fn run_plan(
         None => RequestLog::disabled(),
     };
     let next_index = AtomicU64::new(0);
+    let run_id = format!("llmlt-{:08x}", rand::random::<u32>());
     let mut prepared_once = false;
     for launch in plan.launches() {
         // Each point with its position in the plan (which seeds its arrivals).
@@ -396,7 +402,7 @@ pub async fn run_plan(
             .join(adapter.path())
             .expect("a relative path joins any http URL");
         let prepared = tokio::select! {
-            prepared = prepare(plan, &http, &session.base_url, &url, adapter.as_ref()) => prepared,
+            prepared = prepare(plan, &http, &streams, &session.base_url, &url, adapter.as_ref()) => prepared,
             _ = cancel.cancelled() => {
                 result.servers.extend(session.close(None).await);
                 break;
@@ -460,6 +466,10 @@ pub async fn run_plan(
             gpus: gpus.clone(),
             gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
         };
+        let models_url = session
+            .base_url
+            .join("v1/models")
+            .unwrap_or_else(|_| session.base_url.clone());
         let mut died = None;
         for &(position, spec) in &specs {
             if cancel.is_cancelled() {
@@ -483,7 +493,7 @@ pub async fn run_plan(
             // Stops the point on Ctrl-C, or at once when its server dies.
             let stop_point = cancel.child_token();
             let driver = Driver {
-                http: &http,
+                http: &streams,
                 url: &url,
                 adapter: adapter.as_ref(),
                 params: &params,
@@ -491,6 +501,8 @@ pub async fn run_plan(
                 timeout: plan.timeout,
                 cancel: &stop_point,
                 next_index: &next_index,
+                run_id: &run_id,
+                models_url: &models_url,
             };
             let done = CancellationToken::new();
             let measure = async {

@@ -11,9 +11,10 @@ pub mod openai;
 mod side_call;
 pub mod sse;
 mod timer;
+mod transport;
 
 pub use adapter::{adapter_for, Adapter, GenerationParams};
 pub use error::{ErrorKind, RequestError};
-pub use exchange::{build_http_client, send, ClientError};
+pub use exchange::{build_http_client, send, ClientError, StreamClient};
 pub use side_call::json_call;
 pub use timer::{Exchange, StreamTimer};

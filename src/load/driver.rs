@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::RequestRecord;
-use crate::client::{self, Adapter, GenerationParams};
+use crate::client::{self, Adapter, GenerationParams, StreamClient};
 use crate::workload::PromptFactory;
 
 /// Shared, borrowed state of the request senders.
 pub struct Driver<'a> {
-    pub http: &'a reqwest::Client,
+    pub http: &'a StreamClient,
     pub url: &'a reqwest::Url,
     pub adapter: &'a dyn Adapter,
     pub params: &'a GenerationParams,
@@ -21,6 +21,10 @@ pub struct Driver<'a> {
     pub cancel: &'a CancellationToken,
     /// Index of the next prompt; unique over the whole run.
     pub next_index: &'a AtomicU64,
+    /// Prefix of the run's request ids (`{run_id}-{index}`).
+    pub run_id: &'a str,
+    /// The server's model list, fetched to open connections before a window.
+    pub models_url: &'a reqwest::Url,
 }
 
 /// A request ready to send: its prompt index and body.
@@ -40,17 +44,27 @@ impl Driver<'_> {
         }
     }
 
+    /// Opens up to `n` keep-alive connections (as many concurrent fetches of the model list),
+    /// so that a measured window starts on warm connections as a long-running client's
+    /// would: TTFT then measures the server, not TCP and TLS handshakes, and a thousand
+    /// connects do not crowd the first reads. Failures are left to the requests that follow.
+    pub async fn preconnect(&self, n: u32) {
+        futures_util::future::join_all((0..n).map(|_| self.http.touch(self.models_url))).await;
+    }
+
     /// Sends a prepared request; `None` when the run was cancelled before it finished.
     pub async fn execute(&self, request: Prepared, scheduled: Instant) -> Option<RequestRecord> {
+        let request_id = format!("{}-{}", self.run_id, request.index);
         let send = client::send(
             self.http,
             self.url,
             request.body,
             self.params.stream,
             self.timeout,
+            Some(&request_id),
         );
         tokio::select! {
-            exchange = send => Some(RequestRecord { index: request.index, scheduled, exchange }),
+            exchange = send => Some(RequestRecord { index: request.index, request_id, scheduled, exchange }),
             _ = self.cancel.cancelled() => None,
         }
     }

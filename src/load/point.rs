@@ -1,11 +1,14 @@
 //! One point: warmup (discarded), then the measured window under the point's load shape,
-//! with the single aggregator folding records as they arrive.
+//! with the single aggregator folding records as they arrive — on its own thread, so that
+//! folding and writing the request log never delay the reads being timed. It collects them
+//! every few milliseconds rather than being woken for each one: a wake-up per record costs
+//! the timing thread a futex call and the machine a context switch.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::{closed, open, progress, Arrivals, Driver, RequestLog};
+use super::{closed, open, progress, Arrivals, Driver, RequestLog, RequestRecord};
 use crate::metrics::{PointAccumulator, PointTiming};
 use crate::monitor::CpuTime;
 use crate::result::PointResult;
@@ -48,13 +51,34 @@ pub async fn run_point(
         closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
     }
 
+    if let LoadShape::Closed { concurrency } = spec.shape {
+        let connections = match settings.stop {
+            StopAfter::Requests(n) => concurrency.min(n),
+            StopAfter::Duration(_) => concurrency,
+        };
+        driver.preconnect(connections).await;
+    }
     settings.measuring.notify_one();
     let open_loop = matches!(spec.shape, LoadShape::Open { .. });
-    let mut acc = PointAccumulator::new(open_loop, spec.input_tokens, settings.slo);
     let bar = progress::point_bar(&spec.id, settings.stop);
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
     let window_start = Instant::now();
+    let aggregator = Aggregator {
+        acc: PointAccumulator::new(open_loop, spec.input_tokens, settings.slo),
+        log: std::mem::replace(log, RequestLog::disabled()),
+        bar: bar.clone(),
+        api_key: settings.api_key.cloned(),
+        point: spec.id.clone(),
+        window_start,
+    };
+    let (folded, aggregated) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("llm-loadtest-aggregator".into())
+        .spawn(move || {
+            let _ = folded.send(aggregator.fold(rx));
+        })
+        .expect("a thread for the aggregator");
     let load = async move {
         match spec.shape {
             LoadShape::Closed { concurrency } => {
@@ -84,27 +108,60 @@ pub async fn run_point(
             }
         }
     };
-    let aggregate = async {
-        while let Some(mut record) = rx.recv().await {
-            if let (Some(key), Some(error)) = (settings.api_key, &mut record.exchange.error) {
-                error.message = key.scrub(&error.message);
-            }
-            acc.add(record.scheduled, &record.exchange);
-            if let Err(e) = log.write(&spec.id, window_start, &record) {
-                tracing::warn!("cannot write the request log: {e}");
-            }
-            bar.inc(1);
-        }
-    };
-    tokio::join!(load, aggregate);
+    load.await;
+    let (acc, mut folded_log) = aggregated
+        .await
+        .expect("the aggregator thread ends with its records");
     let cpu = CpuTime::now() - cpu_before;
     bar.finish_and_clear();
-    if let Err(e) = log.flush() {
+    if let Err(e) = folded_log.flush() {
         tracing::warn!("cannot write the request log: {e}");
     }
+    *log = folded_log;
     let timing = PointTiming {
         cpu,
         partial: driver.cancel.is_cancelled(),
     };
     acc.finish(spec, timing)
+}
+
+/// How often the aggregator collects records.
+const AGGREGATOR_PERIOD: Duration = Duration::from_millis(10);
+
+/// Folds a point's records into its figures and the request log, off the timing thread.
+struct Aggregator {
+    acc: PointAccumulator,
+    log: RequestLog,
+    bar: indicatif::ProgressBar,
+    api_key: Option<Secret>,
+    point: String,
+    window_start: Instant,
+}
+
+impl Aggregator {
+    /// Folds records until every sender is gone.
+    fn fold(
+        mut self,
+        mut records: mpsc::UnboundedReceiver<RequestRecord>,
+    ) -> (PointAccumulator, RequestLog) {
+        loop {
+            let mut record = match records.try_recv() {
+                Ok(record) => record,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(AGGREGATOR_PERIOD);
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            };
+            if let (Some(key), Some(error)) = (&self.api_key, &mut record.exchange.error) {
+                error.message = key.scrub(&error.message);
+            }
+            self.acc.add(record.scheduled, &record.exchange);
+            if let Err(e) = self.log.write(&self.point, self.window_start, &record) {
+                tracing::warn!("cannot write the request log: {e}");
+            }
+            self.bar.inc(1);
+        }
+        (self.acc, self.log)
+    }
 }

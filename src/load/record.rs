@@ -17,6 +17,8 @@ use crate::client::{Exchange, RequestError};
 pub struct RequestRecord {
     /// Prompt index, unique within the run.
     pub index: u64,
+    /// Sent as `X-Request-Id`.
+    pub request_id: String,
     /// When the load shape wanted it sent.
     pub scheduled: Instant,
     pub exchange: Exchange,
@@ -26,6 +28,9 @@ pub struct RequestRecord {
 struct Line<'a> {
     point: &'a str,
     index: u64,
+    request_id: &'a str,
+    /// The send, in CLOCK_MONOTONIC microseconds (to join with a server's log).
+    sent_clock_us: u64,
     /// Milliseconds since the point's measured window began.
     scheduled_ms: f64,
     send_lag_ms: f64,
@@ -77,6 +82,8 @@ impl RequestLog {
         let line = Line {
             point,
             index: r.index,
+            request_id: &r.request_id,
+            sent_clock_us: crate::clock::monotonic_us(ex.sent),
             scheduled_ms: ms(window_start, r.scheduled),
             send_lag_ms: ms(r.scheduled, ex.sent),
             ok: ex.error.is_none(),

@@ -1,5 +1,5 @@
 //! Renderers of results and comparisons for people and CI. Each takes immutable data and
-//! returns text: the terminal tables, the Tera templates (Markdown for pull requests and
+//! returns text: the terminal tables, the Jinja templates (Markdown for pull requests and
 //! job summaries, self-contained HTML with charts), CSV, JUnit XML and GitHub annotations.
 
 mod axes;

@@ -1,20 +1,21 @@
-//! The Tera templates of the Markdown and HTML reports: embedded in the binary and
-//! overridable from a directory (`--templates DIR`, any of `report.md.tera` and
-//! `report.html.tera`), the filters they use, and the size limit of a pull-request comment.
-//! HTML output is escaped automatically; Markdown text goes through the `md` filter.
+//! The Jinja templates of the Markdown and HTML reports (rendered by minijinja): embedded
+//! in the binary and overridable from a directory (`--templates DIR`, any of
+//! `report.md.jinja` and `report.html.jinja`), the filters they use, and the size limit of
+//! a pull-request comment. HTML output is escaped automatically; Markdown text goes
+//! through the `md` filter.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tera::{Tera, Value};
+use minijinja::value::{Kwargs, Value};
+use minijinja::{AutoEscape, Environment};
 
 use super::context::Report;
 
-pub const MARKDOWN: &str = "report.md.tera";
-pub const HTML: &str = "report.html.tera";
+pub const MARKDOWN: &str = "report.md.jinja";
+pub const HTML: &str = "report.html.jinja";
 const EMBEDDED: [(&str, &str); 2] = [
-    (MARKDOWN, include_str!("templates/report.md.tera")),
-    (HTML, include_str!("templates/report.html.tera")),
+    (MARKDOWN, include_str!("templates/report.md.jinja")),
+    (HTML, include_str!("templates/report.html.jinja")),
 ];
 
 /// GitHub's limit on the body of a comment, in characters.
@@ -28,28 +29,38 @@ pub enum TemplateError {
     Render { name: &'static str, message: String },
 }
 
-/// A Tera error with its causes, on one line.
-fn chain(error: &tera::Error) -> String {
+/// A template error with its causes, on one line.
+fn chain(error: &minijinja::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    // Parse errors draw the line with arrows over several lines; one line reads better.
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The loaded templates.
 pub struct Templates {
-    tera: Tera,
+    env: Environment<'static>,
 }
 
 impl Templates {
     /// The embedded templates, each replaced by its namesake in `dir` when there is one.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![".html.tera"]);
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| match name {
+            HTML => AutoEscape::Html,
+            _ => AutoEscape::None,
+        });
+        env.set_keep_trailing_newline(true);
+        // A missing value (JSON null) prints as nothing, not as `none`.
+        env.set_formatter(|out, state, value| match value.is_none() {
+            true => Ok(()),
+            false => minijinja::escape_formatter(out, state, value),
+        });
+        env.add_filter("num", num);
+        env.add_filter("md", md);
         if let Some(dir) = dir.filter(|d| !d.is_dir()) {
             return Err(TemplateError::Load {
                 path: dir.to_owned(),
@@ -65,29 +76,24 @@ impl Templates {
                     };
                     let text =
                         std::fs::read_to_string(&path).map_err(|e| load_error(e.to_string()))?;
-                    tera.add_raw_template(name, &text)
+                    env.add_template_owned(name, text)
                         .map_err(|e| load_error(chain(&e)))?;
                 }
-                None => tera
-                    .add_raw_template(name, embedded)
+                None => env
+                    .add_template(name, embedded)
                     .map_err(|e| TemplateError::Load {
                         path: PathBuf::from(format!("(embedded) {name}")),
                         message: chain(&e),
                     })?,
             }
         }
-        tera.register_filter("num", num);
-        tera.register_filter("md", md);
-        Ok(Self { tera })
+        Ok(Self { env })
     }
 
     fn render(&self, name: &'static str, report: &Report) -> Result<String, TemplateError> {
-        let context = tera::Context::from_serialize(report).map_err(|e| TemplateError::Render {
-            name,
-            message: chain(&e),
-        })?;
-        self.tera
-            .render(name, &context)
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(Value::from_serialize(report)))
             .map_err(|e| TemplateError::Render {
                 name,
                 message: chain(&e),
@@ -156,25 +162,27 @@ fn halvings(n: usize) -> impl Iterator<Item = usize> {
 
 /// `num`: a figure with as many decimals as its size warrants (`1234`, `56.7`, `8.91`);
 /// `—` for null. `digits=N` fixes the decimals.
-fn num(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let Some(v) = value.as_f64() else {
-        return Ok(Value::from("—"));
+fn num(value: &Value, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let digits: Option<usize> = kwargs.get("digits")?;
+    kwargs.assert_all_used()?;
+    let Ok(v) = f64::try_from(value.clone()) else {
+        return Ok("—".into());
     };
-    let digits = match args.get("digits").and_then(Value::as_u64) {
-        Some(d) => d as usize,
+    let digits = match digits {
+        Some(d) => d,
         None if v.abs() >= 100.0 => 0,
         None if v.abs() >= 10.0 => 1,
         None => 2,
     };
-    Ok(Value::from(format!("{v:.digits$}")))
+    Ok(format!("{v:.digits$}"))
 }
 
 /// `md`: text made inert in Markdown (GitHub's flavour): HTML and table pipes escaped, no
 /// emphasis, links, code or line breaks.
-fn md(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let text = match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+fn md(value: &Value) -> String {
+    let text = match value.as_str() {
+        Some(s) => s.to_owned(),
+        None => value.to_string(),
     };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -190,7 +198,7 @@ fn md(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
             c => out.push(c),
         }
     }
-    Ok(Value::from(out))
+    out
 }
 
 #[cfg(test)]
@@ -255,26 +263,16 @@ mod tests {
 
     #[test]
     fn markdown_filter_makes_html_and_tables_inert() {
-        let out = md(
-            &Value::from("<script>alert(1)</script> | *x*"),
-            &HashMap::new(),
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            Value::from("&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*")
-        );
+        let out = md(&Value::from("<script>alert(1)</script> | *x*"));
+        assert_eq!(out, "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*");
     }
 
     #[test]
     fn numbers_get_decimals_by_size() {
-        let f = |v: f64| num(&Value::from(v), &HashMap::new()).unwrap();
-        assert_eq!(f(1234.56), Value::from("1235"));
-        assert_eq!(f(56.78), Value::from("56.8"));
-        assert_eq!(f(8.912), Value::from("8.91"));
-        assert_eq!(
-            num(&Value::Null, &HashMap::new()).unwrap(),
-            Value::from("—")
-        );
+        let f = |v: Value| num(&v, Kwargs::from_iter(std::iter::empty::<(&str, Value)>())).unwrap();
+        assert_eq!(f(Value::from(1234.56)), "1235");
+        assert_eq!(f(Value::from(56.78)), "56.8");
+        assert_eq!(f(Value::from(8.912)), "8.91");
+        assert_eq!(f(Value::from(())), "—");
     }
 }

@@ -23,7 +23,14 @@ use tokio::sync::mpsc;
 use super::engine::{Event, Request, Stats};
 use super::Faults;
 
-/// What every handler shares.
+/// The served model, as `/v1/models` and `/tokenize` describe it.
+#[derive(Clone)]
+pub struct ModelInfo {
+    pub model: String,
+    pub max_model_len: u32,
+}
+
+/// What every handler of the engine's routes shares.
 #[derive(Clone)]
 pub struct Shared {
     pub model: String,
@@ -36,9 +43,21 @@ pub struct Shared {
 
 /// The routes of the simulated server.
 pub fn router(shared: Shared) -> Router {
+    let info = ModelInfo {
+        model: shared.model.clone(),
+        max_model_len: shared.max_model_len,
+    };
     Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
+        .route("/metrics", get(metrics))
+        .with_state(shared)
+        .merge(info_routes(info))
+}
+
+/// The routes that describe the server, whatever generates its tokens.
+pub fn info_routes(info: ModelInfo) -> Router {
+    Router::new()
         .route("/v1/models", get(models))
         .route("/tokenize", post(tokenize))
         .route("/health", get(|| async { "ok" }))
@@ -48,8 +67,7 @@ pub fn router(shared: Shared) -> Router {
                 Json(json!({"version": concat!("llm-loadtest-sim ", env!("CARGO_PKG_VERSION"))}))
             }),
         )
-        .route("/metrics", get(metrics))
-        .with_state(shared)
+        .with_state(info)
 }
 
 /// Tokens of a text: its whitespace-separated words.
@@ -65,7 +83,7 @@ struct TokenizeBody {
     prompt: Option<String>,
 }
 
-async fn tokenize(State(s): State<Shared>, Json(body): Json<TokenizeBody>) -> Json<Value> {
+async fn tokenize(State(s): State<ModelInfo>, Json(body): Json<TokenizeBody>) -> Json<Value> {
     let text = body.content.or(body.prompt).unwrap_or_default();
     let n = count_tokens(&text);
     Json(
@@ -73,7 +91,7 @@ async fn tokenize(State(s): State<Shared>, Json(body): Json<TokenizeBody>) -> Js
     )
 }
 
-async fn models(State(s): State<Shared>) -> Json<Value> {
+async fn models(State(s): State<ModelInfo>) -> Json<Value> {
     Json(
         json!({"object": "list", "data": [{"id": s.model, "object": "model", "owned_by": "llm-loadtest-sim", "max_model_len": s.max_model_len}]}),
     )
@@ -146,8 +164,9 @@ struct Message {
     content: Value,
 }
 
+/// The fields of a chat or completions request that the simulator reads.
 #[derive(Deserialize)]
-struct CompletionBody {
+pub struct CompletionBody {
     #[serde(default)]
     messages: Vec<Message>,
     #[serde(default)]
@@ -157,11 +176,20 @@ struct CompletionBody {
     #[serde(default)]
     max_completion_tokens: Option<u32>,
     #[serde(default)]
-    stream: bool,
+    pub stream: bool,
 }
 
 impl CompletionBody {
-    fn prompt_tokens(&self) -> u32 {
+    /// Tokens to generate (16 when the request does not say, as OpenAI's API).
+    pub fn max_tokens(&self) -> u32 {
+        self.max_completion_tokens
+            .or(self.max_tokens)
+            .unwrap_or(16)
+            .max(1)
+    }
+
+    /// Prompt tokens: whitespace-separated words of the messages or prompt.
+    pub fn prompt_tokens(&self) -> u32 {
         let text_of = |v: &Value| match v {
             Value::String(s) => count_tokens(s),
             Value::Array(parts) => parts
@@ -180,7 +208,7 @@ impl CompletionBody {
 
 /// The two response shapes.
 #[derive(Clone, Copy)]
-enum Api {
+pub enum Api {
     Chat,
     Completions,
 }
@@ -225,7 +253,8 @@ fn draw_fault(s: &Shared) -> Fault {
     Fault::None
 }
 
-fn chunk(api: Api, model: &str, text: Option<&str>, finish: Option<&str>) -> String {
+/// One SSE event of a streamed response: `text` as content, or the end with `finish`.
+pub fn chunk(api: Api, model: &str, text: Option<&str>, finish: Option<&str>) -> String {
     let choice = match api {
         Api::Chat => {
             json!({"index": 0, "delta": text.map_or(json!({}), |t| json!({"content": t})), "finish_reason": finish})
@@ -244,13 +273,36 @@ fn chunk(api: Api, model: &str, text: Option<&str>, finish: Option<&str>) -> Str
     )
 }
 
+/// A response that is not streamed: `tokens` tokens of text at once.
+pub fn whole_response(api: Api, model: &str, tokens: u32, usage: Value) -> Response {
+    let text = " tok".repeat(tokens as usize);
+    let choice = match api {
+        Api::Chat => {
+            json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"})
+        }
+        Api::Completions => json!({"index": 0, "text": text, "finish_reason": "length"}),
+    };
+    Json(json!({"id": "sim", "model": model, "choices": [choice], "usage": usage})).into_response()
+}
+
+/// The end of a streamed response: the finish reason, the usage, `[DONE]`.
+pub fn stream_end(api: Api, model: &str, usage: Value) -> String {
+    chunk(api, model, None, Some("length"))
+        + &format!(
+            "data: {}\n\n",
+            json!({"id": "sim", "model": model, "choices": [], "usage": usage})
+        )
+        + "data: [DONE]\n\n"
+}
+
+/// The usage object of a response.
+pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> Value {
+    json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens})
+}
+
 async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Response {
     let prompt_tokens = body.prompt_tokens();
-    let max_tokens = body
-        .max_completion_tokens
-        .or(body.max_tokens)
-        .unwrap_or(16)
-        .max(1);
+    let max_tokens = body.max_tokens();
     if prompt_tokens + max_tokens > s.max_model_len {
         return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {} tokens", s.max_model_len, prompt_tokens + max_tokens));
     }
@@ -269,7 +321,7 @@ async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Re
     {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the engine stopped");
     }
-    let usage = move |completion: u32| json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion, "total_tokens": prompt_tokens + completion});
+    let usage_of = move |completion: u32| usage(prompt_tokens, completion);
     if !body.stream {
         let mut generated = 0;
         while let Some(event) = rx.recv().await {
@@ -278,17 +330,7 @@ async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Re
                 Event::Finished => break,
             }
         }
-        let text = " tok".repeat(generated as usize);
-        let choice = match api {
-            Api::Chat => {
-                json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"})
-            }
-            Api::Completions => json!({"index": 0, "text": text, "finish_reason": "length"}),
-        };
-        return Json(
-            json!({"id": "sim", "model": s.model, "choices": [choice], "usage": usage(generated)}),
-        )
-        .into_response();
+        return whole_response(api, &s.model, generated, usage_of(generated));
     }
     let model = s.model.clone();
     let stall = s.faults.stall_ms;
@@ -324,12 +366,7 @@ async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Re
                     chunk(api, &model, Some(" tok"), None)
                 }
                 Some(Event::Finished) | None => {
-                    let tail = chunk(api, &model, None, Some("length"))
-                        + &format!(
-                            "data: {}\n\n",
-                            json!({"id": "sim", "model": model, "choices": [], "usage": usage(generated)})
-                        )
-                        + "data: [DONE]\n\n";
+                    let tail = stream_end(api, &model, usage_of(generated));
                     return Some((Ok(tail), (rx, generated, true)));
                 }
             };

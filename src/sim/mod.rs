@@ -3,8 +3,10 @@
 //! tensor parallelism, a KV cache with queueing and preemption) whose costs come from
 //! profiles of real model/GPU pairs. It runs on its own thread, so the harness measures it
 //! like any server: over HTTP. Used by scenarios with `"target": {"embedded": "sim"}`, by
-//! `llm-loadtest sim`, and by tests (with injected faults).
+//! `llm-loadtest sim`, and by tests (with injected faults). Its emitter mode replaces the
+//! engine with a fixed clock that records its send times (the fidelity benchmark's truth).
 
+mod emitter;
 mod engine;
 mod http;
 mod profile;
@@ -18,6 +20,7 @@ use rand::SeedableRng;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+pub use emitter::EmitterConfig;
 pub use engine::EngineConfig;
 pub use profile::{profile, Profile, PROFILES};
 
@@ -87,6 +90,30 @@ pub fn engine_config(
     })
 }
 
+/// What generates the tokens.
+pub enum Server {
+    /// The engine model, with injected faults.
+    Engine(EngineConfig, Faults),
+    /// The fixed-clock emitter, serving `model`.
+    Emitter(EmitterConfig, String),
+}
+
+/// Connections waiting to be accepted: a burst of a thousand connects overflows the usual
+/// 128 and costs the clients a second each in SYN retries (the kernel caps it at
+/// `net.core.somaxconn`).
+const ACCEPT_BACKLOG: i32 = 8192;
+
+/// A listening socket on 127.0.0.1:`port` with a deep accept queue.
+fn listen(port: u16) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    socket.listen(ACCEPT_BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 /// A simulator running on its own thread; stopped when dropped.
 pub struct RunningSim {
     pub addr: SocketAddr,
@@ -96,9 +123,8 @@ pub struct RunningSim {
 
 impl RunningSim {
     /// Starts the simulator on `127.0.0.1:port` (0: any free port).
-    pub fn start(config: EngineConfig, faults: Faults, port: u16) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        listener.set_nonblocking(true)?;
+    pub fn start(server: Server, port: u16) -> std::io::Result<Self> {
+        let listener = listen(port)?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
@@ -109,7 +135,7 @@ impl RunningSim {
                     .build()
                     .expect("a runtime on a new thread");
                 runtime.block_on(async move {
-                    if let Err(e) = serve(config, faults, listener, stopped).await {
+                    if let Err(e) = serve(server, listener, stopped).await {
                         tracing::error!("the simulator stopped: {e}");
                     }
                 });
@@ -135,8 +161,7 @@ impl Drop for RunningSim {
 
 /// Serves the simulator on `listener` until `stop` fires (or its sender is dropped).
 pub async fn serve(
-    config: EngineConfig,
-    faults: Faults,
+    server: Server,
     listener: std::net::TcpListener,
     stop: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
@@ -145,24 +170,38 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|stream| {
         let _ = stream.set_nodelay(true);
     });
-    let stats = Arc::new(Mutex::new(engine::Stats::default()));
-    let (requests, queue) = mpsc::unbounded_channel();
-    let shared = http::Shared {
-        model: config.profile.model.to_owned(),
-        max_model_len: config.profile.max_model_len,
-        engine: requests,
-        stats: stats.clone(),
-        rng: Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(
-            faults.seed,
-        ))),
-        faults,
+    let (router, engine) = match server {
+        Server::Engine(config, faults) => {
+            let stats = Arc::new(Mutex::new(engine::Stats::default()));
+            let (requests, queue) = mpsc::unbounded_channel();
+            let shared = http::Shared {
+                model: config.profile.model.to_owned(),
+                max_model_len: config.profile.max_model_len,
+                engine: requests,
+                stats: stats.clone(),
+                rng: Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(
+                    faults.seed,
+                ))),
+                faults,
+            };
+            let engine = tokio::spawn(engine::run(config, queue, stats));
+            (http::router(shared), Some(engine))
+        }
+        Server::Emitter(config, model) => {
+            let info = http::ModelInfo {
+                model,
+                max_model_len: u32::MAX,
+            };
+            (emitter::router(config, info), None)
+        }
     };
-    let engine = tokio::spawn(engine::run(config, queue, stats));
-    let result = axum::serve(listener, http::router(shared))
+    let result = axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = stop.await;
         })
         .await;
-    engine.abort();
+    if let Some(engine) = engine {
+        engine.abort();
+    }
     result
 }

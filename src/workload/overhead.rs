@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::PromptFactory;
-use crate::client::{self, Adapter, ErrorKind, Exchange, GenerationParams};
+use crate::client::{self, Adapter, ErrorKind, Exchange, GenerationParams, StreamClient};
 
 /// Index of the probe prompt, far from the indices of measured prompts.
 const PROBE_INDEX: u64 = u64::MAX / 2;
@@ -24,7 +24,7 @@ pub struct Probe {
 
 /// Sends the probe, with `ignore_eos` when `ignore_eos` is asked for.
 pub async fn probe_server(
-    http: &reqwest::Client,
+    http: &StreamClient,
     url: &reqwest::Url,
     adapter: &dyn Adapter,
     model: &str,
@@ -46,6 +46,7 @@ pub async fn probe_server(
             adapter.body(&params, &content).into(),
             false,
             timeout,
+            None,
         )
     };
     let mut exchange = send(ignore_eos).await;

@@ -1,10 +1,11 @@
 //! The embedded simulator, measured by the harness over HTTP: a profile with a fixed 20 ms
 //! decode step and 0.1 ms per prompt token at concurrency 1 is measured as TPOT 20 ± 1 ms
 //! and TTFT 0.1 ms × input ± 2 ms; `llm-loadtest sim` with injected faults gives each
-//! fault's error kind.
+//! fault's error kind; the emitter's recorded send times join the harness's request log.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 
@@ -56,19 +57,11 @@ fn the_simulator_is_measured_as_its_profile_says() {
     }
 }
 
-#[test]
-fn injected_faults_are_counted_by_kind() {
-    let _quiet = exclusive();
+/// `llm-loadtest sim --port 0` with `args`, and the URL it printed.
+fn spawn_sim(args: &[&str]) -> (Child, String) {
     let mut sim = Command::new(assert_cmd::cargo::cargo_bin("llm-loadtest"))
-        .args(["sim", "--port", "0", "--profile", "fixed-20ms"])
-        .args([
-            "--error-rate",
-            "0.2",
-            "--disconnect-rate",
-            "0.2",
-            "--malformed-rate",
-            "0.2",
-        ])
+        .args(["sim", "--port", "0"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -78,6 +71,22 @@ fn injected_faults_are_counted_by_kind() {
         .unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (sim, url)
+}
+
+#[test]
+fn injected_faults_are_counted_by_kind() {
+    let _quiet = exclusive();
+    let (mut sim, url) = spawn_sim(&[
+        "--profile",
+        "fixed-20ms",
+        "--error-rate",
+        "0.2",
+        "--disconnect-rate",
+        "0.2",
+        "--malformed-rate",
+        "0.2",
+    ]);
     let r = run_against(
         &url,
         "--num-prompts 60 --input-len 16 --output-len 4 --warmup 0",
@@ -91,4 +100,67 @@ fn injected_faults_are_counted_by_kind() {
         assert!(errors[kind].as_u64().unwrap_or(0) > 0, "{kind}: {errors}");
     }
     assert!(r.result()["points"][0]["requests"]["ok"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn the_emitters_send_times_join_the_request_log() {
+    let _quiet = exclusive();
+    let (mut sim, url) = spawn_sim(&[
+        "--emit-interval-ms",
+        "5",
+        "--emit-first-token-ms",
+        "10",
+        "--emit-tokens-per-chunk",
+        "2",
+    ]);
+    let r = run_against(
+        &url,
+        "--concurrency 4 --num-prompts 8 --input-len 16 --output-len 10 --warmup 0",
+        &[],
+    );
+    let truth = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let response = reqwest::get(format!("{url}/truth")).await.unwrap();
+            response.text().await.unwrap()
+        });
+    sim.kill().unwrap();
+    let _ = sim.wait();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.result()["points"][0]["tokens"]["output_mean"], 10.0);
+    let sent: HashMap<String, Vec<u64>> = truth
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let times = v["sent_us"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_u64().unwrap())
+                .collect();
+            (v["request_id"].as_str().unwrap().to_owned(), times)
+        })
+        .collect();
+    let lines = r.requests();
+    assert_eq!(lines.len(), 8);
+    for line in &lines {
+        let id = line["request_id"].as_str().unwrap();
+        assert!(id.starts_with("llmlt-"), "{id}");
+        let sent = &sent[id];
+        let chunks = line["chunk_ms"].as_array().unwrap();
+        // 10 tokens, 2 per chunk.
+        assert_eq!((sent.len(), chunks.len()), (5, 5), "{line}");
+        let start = line["sent_clock_us"].as_u64().unwrap() as f64;
+        for (ms, sent_us) in chunks.iter().zip(sent) {
+            // On the shared clock each chunk arrives after the emitter sent it (a
+            // millisecond of slack for the two processes' clock reads).
+            let arrived_us = start + ms.as_f64().unwrap() * 1000.0;
+            assert!(
+                arrived_us >= *sent_us as f64 - 1000.0,
+                "{line}: sent at {sent_us}"
+            );
+        }
+    }
 }

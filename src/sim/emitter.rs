@@ -1,0 +1,190 @@
+//! The precise emitter: a server mode with no engine model. It streams OpenAI-style chunks
+//! on a fixed clock — the first `first_token` after the request arrived, then one every
+//! `interval`, `tokens_per_chunk` tokens each, then the usage and `[DONE]` — and records
+//! when it sent every text chunk (CLOCK_MONOTONIC microseconds, see [`crate::clock`]),
+//! keyed by the request's `X-Request-Id`. `GET /truth` returns those records as JSON lines:
+//! the ground truth the client-fidelity benchmark (`cargo bench --bench fidelity`) holds
+//! the harness's measurements against. A zero interval sends each response whole, as
+//! fast as the socket takes it (flat out); such responses record no send times.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream;
+use serde::Serialize;
+
+use super::http::{self, chunk, stream_end, usage, Api, CompletionBody, ModelInfo};
+use crate::clock;
+
+/// The emitter's fixed clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmitterConfig {
+    /// From the request's arrival to the first text chunk.
+    pub first_token: Duration,
+    /// Between text chunks; zero sends the whole response at once.
+    pub interval: Duration,
+    pub tokens_per_chunk: u32,
+}
+
+/// When each text chunk of one response was sent.
+#[derive(Debug, Serialize)]
+struct Truth {
+    request_id: String,
+    sent_us: Vec<u64>,
+}
+
+type TruthLog = Arc<Mutex<Vec<Truth>>>;
+
+#[derive(Clone)]
+struct Emitter {
+    config: EmitterConfig,
+    model: String,
+    truth: TruthLog,
+}
+
+/// A response's send times, added to the log when its stream ends or is dropped (a client
+/// that disconnects still leaves what was sent).
+struct Recorder {
+    truth: Option<Truth>,
+    log: TruthLog,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(truth) = self.truth.take() {
+            self.log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(truth);
+        }
+    }
+}
+
+/// The emitter's routes, beside the descriptive ones every simulator serves.
+pub fn router(config: EmitterConfig, info: ModelInfo) -> Router {
+    let emitter = Emitter {
+        config,
+        model: info.model.clone(),
+        truth: TruthLog::default(),
+    };
+    Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/completions", post(completions))
+        .route("/truth", get(truth))
+        .with_state(emitter)
+        .merge(http::info_routes(info))
+}
+
+async fn chat(
+    State(e): State<Emitter>,
+    headers: HeaderMap,
+    Json(body): Json<CompletionBody>,
+) -> Response {
+    emit(e, &headers, &body, Api::Chat)
+}
+
+async fn completions(
+    State(e): State<Emitter>,
+    headers: HeaderMap,
+    Json(body): Json<CompletionBody>,
+) -> Response {
+    emit(e, &headers, &body, Api::Completions)
+}
+
+/// Every recorded response, one JSON object per line.
+async fn truth(State(e): State<Emitter>) -> Response {
+    let log = e.truth.lock().unwrap_or_else(|p| p.into_inner());
+    let mut text = Vec::new();
+    for record in log.iter() {
+        if serde_json::to_writer(&mut text, record).is_err() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        text.push(b'\n');
+    }
+    ([(header::CONTENT_TYPE, "application/jsonl")], text).into_response()
+}
+
+fn emit(e: Emitter, headers: &HeaderMap, body: &CompletionBody, api: Api) -> Response {
+    let arrived = Instant::now();
+    let max_tokens = body.max_tokens();
+    let usage = usage(body.prompt_tokens(), max_tokens);
+    if !body.stream {
+        return http::whole_response(api, &e.model, max_tokens, usage);
+    }
+    let per_chunk = e.config.tokens_per_chunk.max(1);
+    let chunks = max_tokens.div_ceil(per_chunk);
+    // The text chunks are rendered once; each send is a reference-counted copy.
+    let full = Bytes::from(chunk(
+        api,
+        &e.model,
+        Some(&" tok".repeat(per_chunk as usize)),
+        None,
+    ));
+    let rest = max_tokens - (chunks - 1) * per_chunk;
+    let last = Bytes::from(chunk(
+        api,
+        &e.model,
+        Some(&" tok".repeat(rest as usize)),
+        None,
+    ));
+    let end = Bytes::from(stream_end(api, &e.model, usage));
+    let piece = move |k: u32| {
+        if k + 1 == chunks {
+            last.clone()
+        } else {
+            full.clone()
+        }
+    };
+    if e.config.interval.is_zero() {
+        let mut whole = Vec::new();
+        for k in 0..chunks {
+            whole.extend_from_slice(&piece(k));
+        }
+        whole.extend_from_slice(&end);
+        return sse(Body::from(whole));
+    }
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let recorder = Recorder {
+        truth: Some(Truth {
+            request_id,
+            sent_us: Vec::with_capacity(chunks as usize),
+        }),
+        log: e.truth.clone(),
+    };
+    let first_at = tokio::time::Instant::from_std(arrived + e.config.first_token);
+    let interval = e.config.interval;
+    // Chunk k is due at first_at + k × interval: a late send does not delay the next.
+    let events = stream::unfold((0u32, recorder), move |(k, mut recorder)| {
+        let piece = piece.clone();
+        let end = end.clone();
+        async move {
+            if k > chunks {
+                return None;
+            }
+            if k == chunks {
+                return Some((Ok::<_, Infallible>(end), (k + 1, recorder)));
+            }
+            tokio::time::sleep_until(first_at + interval * k).await;
+            if let Some(truth) = &mut recorder.truth {
+                truth.sent_us.push(clock::monotonic_us(Instant::now()));
+            }
+            Some((Ok(piece(k)), (k + 1, recorder)))
+        }
+    });
+    sse(Body::from_stream(events))
+}
+
+fn sse(body: Body) -> Response {
+    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+}
