@@ -1,7 +1,7 @@
 //! One point: warmup (discarded), then the measured window under the point's load shape,
 //! with the single aggregator folding records as they arrive — on its own thread, so that
 //! folding and writing the request log never delay the reads being timed. It collects them
-//! every few milliseconds rather than being woken for each one: a wake-up per record costs
+//! every 50 ms rather than being woken for each one: a wake-up per record costs
 //! the timing thread a futex call and the machine a context switch.
 
 use std::time::{Duration, Instant};
@@ -126,7 +126,7 @@ pub async fn run_point(
 }
 
 /// How often the aggregator collects records.
-const AGGREGATOR_PERIOD: Duration = Duration::from_millis(10);
+const AGGREGATOR_PERIOD: Duration = Duration::from_millis(50);
 
 /// Folds a point's records into its figures and the request log, off the timing thread.
 struct Aggregator {
