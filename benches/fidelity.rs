@@ -340,15 +340,10 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let host = Host::current();
     println!(
-        "llm-loadtest {} client fidelity on {} ({} cores, {} GiB), {} {}",
+        "llm-loadtest {} client fidelity on {}",
         env!("CARGO_PKG_VERSION"),
-        host.cpu_model,
-        host.cpu_cores,
-        host.memory_gib,
-        host.os,
-        host.kernel
+        Host::current()
     );
     println!("Emitter and harness in separate processes on the same machine; errors are |measured − emitter's send times|, in ms; CPU and RSS are the harness's over the measured window.\n");
     println!("| case | requests ok | tokens/s ingested | TTFT error p50 / p99 / max | ITL error p50 / p99 / max | client CPU | client peak RSS |");

@@ -249,14 +249,9 @@ fn engine(args: &SimArgs) -> anyhow::Result<(sim::Server, String)> {
 fn info_text() -> String {
     let host = Host::current();
     let mut text = format!(
-        "{} {} (result schema_version {SCHEMA_VERSION})\nhost: {}, {} cores, {} GiB memory, {}, kernel {}\n",
+        "{} {} (result schema_version {SCHEMA_VERSION})\nhost: {host}\n",
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
-        host.cpu_model,
-        host.cpu_cores,
-        host.memory_gib,
-        host.os,
-        host.kernel
     );
     let gpus = gpu_environment(&Gpus::open());
     match &gpus.unavailable {

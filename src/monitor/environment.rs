@@ -17,6 +17,17 @@ pub struct Host {
     pub kernel: String,
 }
 
+/// `AMD EPYC, 2 cores, 23.5 GiB memory, Debian GNU/Linux 12, kernel 6.18.44`
+impl std::fmt::Display for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, {} cores, {} GiB memory, {}, kernel {}",
+            self.cpu_model, self.cpu_cores, self.memory_gib, self.os, self.kernel
+        )
+    }
+}
+
 impl Host {
     /// Reads the current host.
     pub fn current() -> Self {
