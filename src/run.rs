@@ -17,7 +17,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{
-    adapter_for, build_http_client, Adapter, ClientError, GenerationParams, StreamClient,
+    adapter_for, build_http_client, request_uri, Adapter, ClientError, GenerationParams,
+    StreamClient,
 };
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
 use crate::monitor::{
@@ -86,7 +87,7 @@ async fn prepare(
     http: &reqwest::Client,
     streams: &StreamClient,
     base_url: &reqwest::Url,
-    url: &reqwest::Url,
+    uri: &http::Uri,
     adapter: &dyn Adapter,
 ) -> Result<Prepared, RunError> {
     let target = &plan.target;
@@ -99,7 +100,7 @@ async fn prepare(
     let ignore_eos = plan.scenario.workload.ignore_eos;
     let probe = probe_server(
         streams,
-        url,
+        uri,
         adapter,
         &model,
         &factory,
@@ -401,8 +402,9 @@ pub async fn run_plan(
             .base_url
             .join(adapter.path())
             .expect("a relative path joins any http URL");
+        let uri = request_uri(&url)?;
         let prepared = tokio::select! {
-            prepared = prepare(plan, &http, &streams, &session.base_url, &url, adapter.as_ref()) => prepared,
+            prepared = prepare(plan, &http, &streams, &session.base_url, &uri, adapter.as_ref()) => prepared,
             _ = cancel.cancelled() => {
                 result.servers.extend(session.close(None).await);
                 break;
@@ -466,10 +468,12 @@ pub async fn run_plan(
             gpus: gpus.clone(),
             gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
         };
-        let models_url = session
-            .base_url
-            .join("v1/models")
-            .unwrap_or_else(|_| session.base_url.clone());
+        let models_uri = request_uri(
+            &session
+                .base_url
+                .join("v1/models")
+                .unwrap_or_else(|_| session.base_url.clone()),
+        )?;
         let mut died = None;
         for &(position, spec) in &specs {
             if cancel.is_cancelled() {
@@ -494,7 +498,7 @@ pub async fn run_plan(
             let stop_point = cancel.child_token();
             let driver = Driver {
                 http: &streams,
-                url: &url,
+                uri: &uri,
                 adapter: adapter.as_ref(),
                 params: &params,
                 factory: &prepared.factory,
@@ -502,7 +506,7 @@ pub async fn run_plan(
                 cancel: &stop_point,
                 next_index: &next_index,
                 run_id: &run_id,
-                models_url: &models_url,
+                models_uri: &models_uri,
             };
             let done = CancellationToken::new();
             let measure = async {

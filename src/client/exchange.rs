@@ -29,6 +29,16 @@ pub enum ClientError {
     InvalidKey,
     #[error("cannot build the HTTP client: {0}")]
     Build(#[from] reqwest::Error),
+    #[error("{url} is not a URI the HTTP client can use: {reason}")]
+    Uri { url: String, reason: String },
+}
+
+/// `url` as the URI of requests, checked once rather than per request.
+pub fn request_uri(url: &reqwest::Url) -> Result<Uri, ClientError> {
+    Uri::try_from(url.as_str()).map_err(|e| ClientError::Uri {
+        url: crate::secret::redacted(url),
+        reason: e.to_string(),
+    })
 }
 
 /// Below the 5 s keep-alive of llama.cpp (httplib) and uvicorn (vLLM, SGLang), so a pooled
@@ -102,12 +112,12 @@ impl StreamClient {
         self.client.request(request).await
     }
 
-    /// Fetches `url` and reads the answer whole, leaving its connection in the pool.
-    pub async fn touch(&self, url: &reqwest::Url) {
-        let Ok(uri) = Uri::try_from(url.as_str()) else {
-            return;
-        };
-        if let Ok(response) = self.request(Method::GET, uri, Bytes::new(), None).await {
+    /// Fetches `uri` and reads the answer whole, leaving its connection in the pool.
+    pub async fn touch(&self, uri: &Uri) {
+        if let Ok(response) = self
+            .request(Method::GET, uri.clone(), Bytes::new(), None)
+            .await
+        {
             let _ = response.into_body().collect().await;
         }
     }
@@ -122,20 +132,12 @@ impl StreamClient {
 /// never read it, and the time of the second send is the one measured.
 pub async fn send(
     http: &StreamClient,
-    url: &reqwest::Url,
+    uri: &Uri,
     body: Bytes,
     stream: bool,
     timeout: Duration,
     request_id: Option<&str>,
 ) -> Exchange {
-    let uri = match Uri::try_from(url.as_str()) {
-        Ok(uri) => uri,
-        Err(e) => {
-            let now = Instant::now();
-            let error = RequestError::new(ErrorKind::Transport, format!("bad URL: {e}"));
-            return Exchange::failed(now, now, error);
-        }
-    };
     let mut retried = false;
     let (sent, deadline, outcome) = loop {
         let request = http.request(Method::POST, uri.clone(), body.clone(), request_id);

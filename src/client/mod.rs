@@ -15,6 +15,6 @@ mod transport;
 
 pub use adapter::{adapter_for, Adapter, GenerationParams};
 pub use error::{ErrorKind, RequestError};
-pub use exchange::{build_http_client, send, ClientError, StreamClient};
+pub use exchange::{build_http_client, request_uri, send, ClientError, StreamClient};
 pub use side_call::json_call;
 pub use timer::{Exchange, StreamTimer};

@@ -13,7 +13,7 @@ use crate::workload::PromptFactory;
 /// Shared, borrowed state of the request senders.
 pub struct Driver<'a> {
     pub http: &'a StreamClient,
-    pub url: &'a reqwest::Url,
+    pub uri: &'a http::Uri,
     pub adapter: &'a dyn Adapter,
     pub params: &'a GenerationParams,
     pub factory: &'a PromptFactory,
@@ -24,7 +24,7 @@ pub struct Driver<'a> {
     /// Prefix of the run's request ids (`{run_id}-{index}`).
     pub run_id: &'a str,
     /// The server's model list, fetched to open connections before a window.
-    pub models_url: &'a reqwest::Url,
+    pub models_uri: &'a http::Uri,
 }
 
 /// A request ready to send: its prompt index and body.
@@ -49,7 +49,7 @@ impl Driver<'_> {
     /// would: TTFT then measures the server, not TCP and TLS handshakes, and a thousand
     /// connects do not crowd the first reads. Failures are left to the requests that follow.
     pub async fn preconnect(&self, n: u32) {
-        futures_util::future::join_all((0..n).map(|_| self.http.touch(self.models_url))).await;
+        futures_util::future::join_all((0..n).map(|_| self.http.touch(self.models_uri))).await;
     }
 
     /// Sends a prepared request; `None` when the run was cancelled before it finished.
@@ -57,7 +57,7 @@ impl Driver<'_> {
         let request_id = format!("{}-{}", self.run_id, request.index);
         let send = client::send(
             self.http,
-            self.url,
+            self.uri,
             request.body,
             self.params.stream,
             self.timeout,

@@ -33,8 +33,7 @@ pub struct ModelInfo {
 /// What every handler of the engine's routes shares.
 #[derive(Clone)]
 pub struct Shared {
-    pub model: String,
-    pub max_model_len: u32,
+    pub info: ModelInfo,
     pub engine: mpsc::UnboundedSender<Request>,
     pub stats: Arc<Mutex<Stats>>,
     pub faults: Faults,
@@ -43,10 +42,7 @@ pub struct Shared {
 
 /// The routes of the simulated server.
 pub fn router(shared: Shared) -> Router {
-    let info = ModelInfo {
-        model: shared.model.clone(),
-        max_model_len: shared.max_model_len,
-    };
+    let info = shared.info.clone();
     Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
@@ -104,7 +100,10 @@ async fn metrics(State(s): State<Shared>) -> Response {
     } else {
         st.kv_used_tokens as f64 / st.kv_capacity_tokens as f64
     };
-    let label = format!("{{model_name=\"{}\"}}", s.model.replace(['"', '\\'], "_"));
+    let label = format!(
+        "{{model_name=\"{}\"}}",
+        s.info.model.replace(['"', '\\'], "_")
+    );
     let series = [
         (
             "vllm:num_requests_running",
@@ -303,8 +302,8 @@ pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> Value {
 async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Response {
     let prompt_tokens = body.prompt_tokens();
     let max_tokens = body.max_tokens();
-    if prompt_tokens + max_tokens > s.max_model_len {
-        return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {} tokens", s.max_model_len, prompt_tokens + max_tokens));
+    if prompt_tokens + max_tokens > s.info.max_model_len {
+        return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {} tokens", s.info.max_model_len, prompt_tokens + max_tokens));
     }
     let fault = draw_fault(&s);
     if fault == Fault::Error {
@@ -330,9 +329,9 @@ async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Re
                 Event::Finished => break,
             }
         }
-        return whole_response(api, &s.model, generated, usage_of(generated));
+        return whole_response(api, &s.info.model, generated, usage_of(generated));
     }
-    let model = s.model.clone();
+    let model = s.info.model.clone();
     let stall = s.faults.stall_ms;
     // The stream: one chunk per token as the engine sends it; then finish, usage, [DONE].
     let state = (rx, 0u32, false);

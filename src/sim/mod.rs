@@ -175,8 +175,10 @@ pub async fn serve(
             let stats = Arc::new(Mutex::new(engine::Stats::default()));
             let (requests, queue) = mpsc::unbounded_channel();
             let shared = http::Shared {
-                model: config.profile.model.to_owned(),
-                max_model_len: config.profile.max_model_len,
+                info: http::ModelInfo {
+                    model: config.profile.model.to_owned(),
+                    max_model_len: config.profile.max_model_len,
+                },
                 engine: requests,
                 stats: stats.clone(),
                 rng: Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(

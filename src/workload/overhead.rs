@@ -25,7 +25,7 @@ pub struct Probe {
 /// Sends the probe, with `ignore_eos` when `ignore_eos` is asked for.
 pub async fn probe_server(
     http: &StreamClient,
-    url: &reqwest::Url,
+    uri: &http::Uri,
     adapter: &dyn Adapter,
     model: &str,
     factory: &PromptFactory,
@@ -42,7 +42,7 @@ pub async fn probe_server(
         };
         client::send(
             http,
-            url,
+            uri,
             adapter.body(&params, &content).into(),
             false,
             timeout,
