@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use llm_loadtest::monitor::Host;
+use llm_loadtest::result::Host;
 use llm_loadtest::result::RunResult;
 use serde::Deserialize;
 

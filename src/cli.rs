@@ -1,16 +1,19 @@
-//! Command-line interface (clap derive). `run` takes a scenario file or the ad-hoc flags of
-//! the seed CLI (`--server --model --concurrency 1,10,50 --num-prompts ...`); flags turn
-//! into a [`Scenario`] so both paths share validation and planning.
+//! Command-line interface (clap derive), part of the binary: the library knows no flag.
+//! `run` takes a scenario file or the ad-hoc flags of the seed CLI (`--server --model
+//! --concurrency 1,10,50 --num-prompts ...`); the flags map to the library's
+//! [`AdhocRun`], whose scenario is validated and planned like a file's. Flag values that
+//! name library enums (`--adapter`, `--tokenizer`, `--arrival`, `--fail-on`, `--preset`,
+//! `--format`) have their spelling here and map one to one.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::compare::verdict::FailOn;
-use crate::scenario::{
-    Api, Arrival, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice, Workload,
-};
-use crate::secret::Secret;
+use llm_loadtest::compare::baseline::DEFAULT_BASELINES;
+use llm_loadtest::compare::verdict::FailOn;
+use llm_loadtest::report::output::Format;
+use llm_loadtest::scenario::{AdhocRun, Api, Arrival, Preset, Scenario, Slo, TokenizerChoice};
+use llm_loadtest::secret::Secret;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -115,15 +118,13 @@ pub enum ReportFormat {
     Json,
 }
 
-impl ReportFormat {
-    /// The format a file name implies (`.md`, `.html`, `.csv`, `.json`).
-    pub fn from_path(path: &std::path::Path) -> Option<Self> {
-        match path.extension()?.to_str()? {
-            "md" | "markdown" => Some(Self::Md),
-            "html" | "htm" => Some(Self::Html),
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            _ => None,
+impl From<ReportFormat> for Format {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Md => Format::Markdown,
+            ReportFormat::Html => Format::Html,
+            ReportFormat::Csv => Format::Csv,
+            ReportFormat::Json => Format::Json,
         }
     }
 }
@@ -155,11 +156,11 @@ pub struct CompareArgs {
     /// `scenarios/` whose target answers is run first (results in reports/results/)
     pub results: Vec<PathBuf>,
     /// Baseline directory (one `<scenario>.json` per scenario)
-    #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]
+    #[arg(long, default_value = DEFAULT_BASELINES)]
     pub baselines: PathBuf,
     /// Which verdicts fail the check
     #[arg(long, value_enum, default_value = "regression")]
-    pub fail_on: FailOn,
+    pub fail_on: FailOnArg,
     /// Also fail when a baseline was measured with another server version or model
     #[arg(long)]
     pub strict: bool,
@@ -185,61 +186,10 @@ pub enum BaselineCommand {
         /// results of the last `compare` without arguments]
         results: Vec<PathBuf>,
         /// Baseline directory
-        #[arg(long, default_value = crate::compare::baseline::DEFAULT_BASELINES)]
+        #[arg(long, default_value = DEFAULT_BASELINES)]
         baselines: PathBuf,
     },
 }
-
-/// The seed's test presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    /// concurrency 1,5,10; 50 prompts; 128 in / 64 out
-    Quick,
-    /// concurrency 1,10,50,100; 200 prompts; 256 in / 128 out
-    Standard,
-    /// concurrency 10,50,100,200,500; 500 prompts; 512 in / 256 out
-    Stress,
-}
-
-struct PresetValues {
-    concurrency: &'static [u32],
-    prompts: u32,
-    input_len: u32,
-    output_len: u32,
-}
-
-impl Preset {
-    fn values(self) -> PresetValues {
-        match self {
-            Preset::Quick => PresetValues {
-                concurrency: &[1, 5, 10],
-                prompts: 50,
-                input_len: 128,
-                output_len: 64,
-            },
-            Preset::Standard => PresetValues {
-                concurrency: &[1, 10, 50, 100],
-                prompts: 200,
-                input_len: 256,
-                output_len: 128,
-            },
-            Preset::Stress => PresetValues {
-                concurrency: &[10, 50, 100, 200, 500],
-                prompts: 500,
-                input_len: 512,
-                output_len: 256,
-            },
-        }
-    }
-}
-
-/// The seed CLI's defaults, used when neither a flag nor a preset sets a value.
-const DEFAULT: PresetValues = PresetValues {
-    concurrency: &[1],
-    prompts: 100,
-    input_len: 256,
-    output_len: 128,
-};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -272,7 +222,7 @@ pub struct RunArgs {
 pub struct AdhocArgs {
     /// Test preset (explicit flags override its values)
     #[arg(long, value_enum, conflicts_with = "scenario")]
-    pub preset: Option<Preset>,
+    pub preset: Option<PresetArg>,
     /// Closed-loop concurrency levels, comma-separated [default: 1]
     #[arg(short = 'c', long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "scenario")]
     pub concurrency: Option<Vec<u32>>,
@@ -286,7 +236,7 @@ pub struct AdhocArgs {
         requires = "request_rate",
         conflicts_with = "scenario"
     )]
-    pub arrival: Option<Arrival>,
+    pub arrival: Option<ArrivalArg>,
     /// Gamma shape for --arrival gamma (1 = Poisson, < 1 burstier)
     #[arg(long, value_parser = positive_f64, requires = "request_rate", conflicts_with = "scenario")]
     pub burstiness: Option<f64>,
@@ -324,13 +274,13 @@ pub struct AdhocArgs {
         default_value = "openai-chat",
         conflicts_with = "scenario"
     )]
-    pub adapter: Api,
+    pub adapter: AdapterArg,
     /// Goodput SLO, e.g. ttft:500,tpot:50,e2e:5000 (milliseconds)
     #[arg(long, value_parser = parse_goodput, conflicts_with = "scenario")]
     pub goodput: Option<Slo>,
     /// Tokenizer for prompt lengths
     #[arg(long, value_enum, default_value = "auto", conflicts_with = "scenario")]
-    pub tokenizer: TokenizerChoice,
+    pub tokenizer: TokenizerArg,
     /// Seed of the prompt and arrival generators [default: a new one per run, recorded in
     /// the result; a fixed seed replays prompts a server's prompt cache may remember]
     #[arg(long, conflicts_with = "scenario")]
@@ -346,91 +296,148 @@ fn positive_f64(text: &str) -> Result<f64, String> {
 
 /// Parses `ttft:500,tpot:50,e2e:5000` (milliseconds; any subset).
 pub fn parse_goodput(text: &str) -> Result<Slo, String> {
-    let mut slo = Slo::default();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, value) = part
-            .split_once(':')
-            .ok_or_else(|| format!("expected NAME:MS pairs such as ttft:500, got `{part}`"))?;
-        let ms = positive_f64(value.trim())?;
-        let slot = match name.trim() {
-            "ttft" => &mut slo.ttft_ms,
-            "tpot" => &mut slo.tpot_ms,
-            "e2e" => &mut slo.e2e_ms,
-            other => {
-                return Err(format!(
-                    "unknown criterion `{other}`; expected ttft, tpot or e2e"
-                ))
-            }
-        };
-        *slot = Some(ms);
-    }
-    if slo == Slo::default() {
-        return Err("expected at least one criterion, e.g. ttft:500".into());
-    }
-    Ok(slo)
+    text.parse()
+        .map_err(|e: llm_loadtest::scenario::SloSyntaxError| e.to_string())
 }
 
 impl RunArgs {
-    /// The scenario described by the flags (no scenario file given).
-    pub fn to_scenario(&self) -> Scenario {
+    /// The run the flags describe (no scenario file given).
+    pub fn adhoc(&self) -> AdhocRun {
         let a = &self.adhoc;
-        let preset = a.preset.map_or(DEFAULT, Preset::values);
-        let (concurrency, rate) = match &a.request_rate {
-            Some(rates) => (None, Some(rates.clone())),
-            None => (
-                Some(
-                    a.concurrency
-                        .clone()
-                        .unwrap_or_else(|| preset.concurrency.to_vec()),
-                ),
-                None,
-            ),
-        };
-        let (requests, duration_s) = match a.duration {
-            Some(d) => (None, Some(d)),
-            None => (Some(a.num_prompts.unwrap_or(preset.prompts)), None),
-        };
-        Scenario {
-            schema: None,
-            name: a
-                .preset
-                .map_or("adhoc".to_owned(), |p| format!("{p:?}").to_lowercase()),
-            description: None,
-            target: Target {
-                base_url: self.server.clone().unwrap_or_default(),
-                embedded: None,
-                profile: None,
-                api: a.adapter,
-                model: self.model.clone(),
-                api_key_env: None,
-                tokenizer: a.tokenizer,
-            },
-            workload: Workload {
-                input_tokens: vec![a.input_len.unwrap_or(preset.input_len)],
-                output_tokens: a.output_len.unwrap_or(preset.output_len),
-                ignore_eos: !a.allow_eos,
-                stream: !a.no_stream,
-                prompt: PromptSpec {
-                    kind: PromptKind::Synthetic,
-                    seed: a.seed,
-                },
-            },
-            load: Load {
-                concurrency,
-                rate,
-                arrival: a.arrival.unwrap_or_default(),
-                burstiness: a.burstiness.unwrap_or(1.0),
-                requests,
-                duration_s,
-                warmup: a.warmup,
-                timeout_s: a.timeout,
-            },
+        AdhocRun {
+            base_url: self.server.clone().unwrap_or_default(),
+            model: self.model.clone(),
+            preset: a.preset.map(Into::into),
+            concurrency: a.concurrency.clone(),
+            request_rate: a.request_rate.clone(),
+            arrival: a.arrival.map(Into::into),
+            burstiness: a.burstiness,
+            requests: a.num_prompts,
+            duration_s: a.duration,
+            input_tokens: a.input_len,
+            output_tokens: a.output_len,
+            stream: !a.no_stream,
+            ignore_eos: !a.allow_eos,
+            warmup: a.warmup,
+            timeout_s: a.timeout,
+            api: a.adapter.into(),
             slo: a.goodput.clone(),
-            thresholds: None,
-            server: None,
-            matrix: Default::default(),
-            monitor: Default::default(),
-            compare: Default::default(),
+            tokenizer: a.tokenizer.into(),
+            seed: a.seed,
+        }
+    }
+
+    /// The scenario the flags describe.
+    pub fn to_scenario(&self) -> Scenario {
+        self.adhoc().scenario()
+    }
+}
+
+/// `--preset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// concurrency 1,5,10; 50 prompts; 128 in / 64 out
+    Quick,
+    /// concurrency 1,10,50,100; 200 prompts; 256 in / 128 out
+    Standard,
+    /// concurrency 10,50,100,200,500; 500 prompts; 512 in / 256 out
+    Stress,
+}
+
+impl From<PresetArg> for Preset {
+    fn from(preset: PresetArg) -> Self {
+        match preset {
+            PresetArg::Quick => Preset::Quick,
+            PresetArg::Standard => Preset::Standard,
+            PresetArg::Stress => Preset::Stress,
+        }
+    }
+}
+
+/// `--adapter`: the API flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdapterArg {
+    /// `/v1/chat/completions`
+    #[value(name = "openai-chat", aliases = ["openai", "chat"])]
+    Chat,
+    /// `/v1/completions`
+    #[value(name = "openai-completions", alias = "completions")]
+    Completions,
+}
+
+impl From<AdapterArg> for Api {
+    fn from(adapter: AdapterArg) -> Self {
+        match adapter {
+            AdapterArg::Chat => Api::Chat,
+            AdapterArg::Completions => Api::Completions,
+        }
+    }
+}
+
+/// `--tokenizer`: where token counts of prompts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerArg {
+    /// The server's `/tokenize` when it has one, else `cl100k_base`.
+    Auto,
+    /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
+    Server,
+    /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
+    #[value(name = "cl100k_base")]
+    Cl100kBase,
+    /// tiktoken `o200k_base` (approximate for non-OpenAI models).
+    #[value(name = "o200k_base")]
+    O200kBase,
+}
+
+impl From<TokenizerArg> for TokenizerChoice {
+    fn from(tokenizer: TokenizerArg) -> Self {
+        match tokenizer {
+            TokenizerArg::Auto => TokenizerChoice::Auto,
+            TokenizerArg::Server => TokenizerChoice::Server,
+            TokenizerArg::Cl100kBase => TokenizerChoice::Cl100kBase,
+            TokenizerArg::O200kBase => TokenizerChoice::O200kBase,
+        }
+    }
+}
+
+/// `--arrival`: the open-loop inter-arrival distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// Evenly spaced sends.
+    Constant,
+    /// Exponential inter-arrival times.
+    Poisson,
+    /// Gamma inter-arrival times with shape --burstiness.
+    Gamma,
+}
+
+impl From<ArrivalArg> for Arrival {
+    fn from(arrival: ArrivalArg) -> Self {
+        match arrival {
+            ArrivalArg::Constant => Arrival::Constant,
+            ArrivalArg::Poisson => Arrival::Poisson,
+            ArrivalArg::Gamma => Arrival::Gamma,
+        }
+    }
+}
+
+/// `--fail-on`: which verdicts fail the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// A regression, a failed point or an SLO breach.
+    Regression,
+    /// Also a warning.
+    Warning,
+    /// Nothing: report only.
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(fail_on: FailOnArg) -> Self {
+        match fail_on {
+            FailOnArg::Regression => FailOn::Regression,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
         }
     }
 }

@@ -1,18 +1,23 @@
 //! Binary entry point: parse arguments, run the command, map the outcome to an exit code
 //! (0 pass, 1 regression or SLO breach, 2 usage or harness error, 130 interrupted with a
-//! partial result).
+//! partial result). The command line (`cli`) and the subcommands (`commands`) belong to
+//! the binary; the library below them knows no flag.
+
+mod cli;
+mod commands;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use llm_loadtest::{app, cli::Cli};
+
+use cli::Cli;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             eprintln!("{}", one_line(&e.render().to_string()));
-            return ExitCode::from(app::EXIT_USAGE);
+            return ExitCode::from(commands::EXIT_USAGE);
         }
         Err(e) => {
             // --help and --version
@@ -20,17 +25,17 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    app::init_logging();
+    commands::init_logging();
     // Thousands of concurrent streams (and a simulator serving them) need as many sockets:
     // the soft limit on open files goes up to the hard one.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!("cannot raise the open-file limit: {e}");
     }
-    match app::execute(cli) {
+    match commands::execute(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(app::EXIT_USAGE)
+            ExitCode::from(commands::EXIT_USAGE)
         }
     }
 }

@@ -61,7 +61,9 @@ fn unavailable(scenario: &Value) -> Option<String> {
         return None;
     }
     if let Some(program) = scenario["server"]["command"][0].as_str() {
-        return llm_loadtest::app::launchable(program).err();
+        return llm_loadtest::server::launchable(program)
+            .err()
+            .map(|e| e.to_string());
     }
     std::env::var_os("LLM_SERVER_URL")
         .is_none()

@@ -4,17 +4,21 @@
 
 mod adapter;
 mod chat;
+mod clients;
 mod completions;
 mod error;
 mod exchange;
 pub mod openai;
+mod send;
 mod side_call;
 pub mod sse;
 mod timer;
 mod transport;
 
 pub use adapter::{adapter_for, Adapter, GenerationParams};
+pub use clients::{build_http_client, request_uri, ClientError, StreamClient};
 pub use error::{ErrorKind, RequestError};
-pub use exchange::{build_http_client, request_uri, send, ClientError, StreamClient};
-pub use side_call::json_call;
-pub use timer::{Exchange, StreamTimer};
+pub use exchange::Exchange;
+pub use send::send;
+pub use side_call::{json_call, SideCallError};
+pub use timer::StreamTimer;

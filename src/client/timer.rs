@@ -4,95 +4,10 @@
 
 use std::time::Instant;
 
-use serde_json::value::RawValue;
-
-use super::openai::{self, ChunkInfo, Usage};
+use super::exchange::Exchange;
+use super::openai;
 use super::sse::{SseDecoder, SseEvent};
 use super::{ErrorKind, RequestError};
-
-/// Timings and outcome of one request.
-#[derive(Debug)]
-pub struct Exchange {
-    pub sent: Instant,
-    /// Arrival of the first chunk carrying generated text.
-    pub first_token: Option<Instant>,
-    /// Arrival of the last byte (or the failure).
-    pub end: Instant,
-    /// Arrival of each chunk carrying text, in microseconds after `sent`.
-    pub content_offsets_us: Vec<u32>,
-    pub usage: Option<Usage>,
-    /// Server-side timings, verbatim (llama.cpp).
-    pub server_timings: Option<Box<RawValue>>,
-    pub error: Option<RequestError>,
-}
-
-impl Exchange {
-    /// An exchange whose request was sent at `sent`, nothing received yet.
-    pub fn new(sent: Instant) -> Self {
-        Self {
-            sent,
-            first_token: None,
-            end: sent,
-            content_offsets_us: Vec::new(),
-            usage: None,
-            server_timings: None,
-            error: None,
-        }
-    }
-
-    /// Records a failure at `now`; the first failure is the one kept.
-    pub fn fail(&mut self, now: Instant, error: RequestError) {
-        self.end = now;
-        self.error.get_or_insert(error);
-    }
-
-    /// An exchange sent at `sent` that failed at `now`.
-    pub fn failed(sent: Instant, now: Instant, error: RequestError) -> Self {
-        let mut ex = Self::new(sent);
-        ex.fail(now, error);
-        ex
-    }
-
-    /// Folds one parsed chunk (or whole response) that arrived at `now`.
-    pub fn absorb(&mut self, chunk: ChunkInfo, now: Instant) {
-        if let Some(message) = chunk.error {
-            self.error
-                .get_or_insert_with(|| RequestError::from_stream_error(&message));
-            return;
-        }
-        if chunk.has_content {
-            self.first_token.get_or_insert(now);
-            let offset = now.duration_since(self.sent).as_micros();
-            self.content_offsets_us
-                .push(offset.min(u32::MAX as u128) as u32);
-        }
-        if chunk.usage.is_some() {
-            self.usage = chunk.usage;
-        }
-        if chunk.timings.is_some() {
-            self.server_timings = chunk.timings;
-        }
-    }
-
-    /// Classifies the end of a response: `completed` is false when the stream stopped
-    /// before `[DONE]`.
-    pub fn conclude(&mut self, completed: bool) {
-        if self.error.is_some() {
-            return;
-        }
-        if !completed {
-            self.error = Some(RequestError::new(
-                ErrorKind::StreamTruncated,
-                "the stream ended without [DONE]",
-            ));
-        } else if self.first_token.is_none() {
-            self.error = Some(RequestError::new(
-                ErrorKind::EmptyResponse,
-                "no generated text",
-            ));
-        }
-    }
-}
 
 /// Turns the reads of a streamed body into an [`Exchange`].
 pub struct StreamTimer {

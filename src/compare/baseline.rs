@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::result::{write_json_atomic, RunResult, SCHEMA_VERSION};
+use crate::atomic;
+use crate::result::{RunResult, SCHEMA_VERSION};
 
 /// Where baselines live unless `--baselines` says otherwise.
 pub const DEFAULT_BASELINES: &str = "baselines";
@@ -30,11 +31,8 @@ pub enum BaselineError {
     },
     #[error("{path}: the run was interrupted (partial); a baseline must be complete")]
     Partial { path: PathBuf },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] atomic::WriteError),
 }
 
 /// Reads a result (or baseline) file.
@@ -93,10 +91,7 @@ pub fn update(results: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, BaselineE
             return Err(BaselineError::Partial { path: path.clone() });
         }
         let target = baseline_file(dir, &result.scenario.name);
-        write_json_atomic(&target, &result).map_err(|source| BaselineError::Write {
-            path: target.clone(),
-            source,
-        })?;
+        atomic::write_json(&target, &result)?;
         written.push(target);
     }
     Ok(written)

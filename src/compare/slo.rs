@@ -1,174 +1,30 @@
-//! SLO thresholds in k6's style, independent of any baseline: `"ttft_ms": ["p(95) < 2000"]`,
-//! `"error_rate": ["rate < 0.01"]`, `"goodput": ["ratio > 0.95"]`, or the named preset
-//! `"sla"` (the seed's: TTFT p95 < 2 s; E2E p50 < 1.5 s, p95 < 3 s, p99 < 5 s; errors < 1%).
-//! Expressions are parsed when a scenario is validated and checked against every point.
-
-use std::fmt;
+//! Checks the SLO thresholds of a result's scenario (see [`crate::scenario::Threshold`])
+//! against each of its points, with or without a baseline.
 
 use crate::result::{PointResult, RunResult};
-use crate::scenario::{ThresholdPreset, ThresholdSpec};
+use crate::scenario::{thresholds_of, Stat, Threshold};
 
-/// A statistic an expression reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Stat {
-    /// `p(N)` of a latency, N in 50, 90, 95, 99.
-    Percentile(u8),
-    Avg,
-    Min,
-    Max,
-    Med,
-    /// `rate` of `error_rate`.
-    Rate,
-    /// `ratio` of `goodput`.
-    Ratio,
-    /// `value` of `output_tokens_per_s` or `requests_per_s`.
-    Value,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-/// One parsed threshold: `metric: stat op limit`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Threshold {
-    pub metric: String,
-    pub expression: String,
-    stat: Stat,
-    op: Op,
-    limit: f64,
-}
-
-/// Metrics that take latency statistics.
-const LATENCY_METRICS: [&str; 4] = ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"];
-
-/// The seed's SLA as thresholds.
-pub const SLA_PRESET: [(&str, &str); 5] = [
-    ("ttft_ms", "p(95) < 2000"),
-    ("e2e_ms", "p(50) < 1500"),
-    ("e2e_ms", "p(95) < 3000"),
-    ("e2e_ms", "p(99) < 5000"),
-    ("error_rate", "rate < 0.01"),
-];
-
-impl Threshold {
-    /// Parses `expression` for `metric`; the error says what was expected.
-    pub fn parse(metric: &str, expression: &str) -> Result<Self, String> {
-        let expected = || {
-            format!(
-                "expected `STAT OP NUMBER` such as `p(95) < 2000` (latencies: p(50|90|95|99), avg, min, max, med), `rate < 0.01` (error_rate), `ratio > 0.95` (goodput) or `value > 100` (output_tokens_per_s, requests_per_s); got `{expression}`"
-            )
-        };
-        let text = expression.trim();
-        let (at, op_len, op) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
-            .iter()
-            .find_map(|(s, op)| text.find(s).map(|i| (i, s.len(), *op)))
-            .ok_or_else(expected)?;
-        let lhs = text[..at].trim();
-        let limit: f64 = text[at + op_len..].trim().parse().map_err(|_| expected())?;
-        let stat = match lhs {
-            "avg" => Stat::Avg,
-            "min" => Stat::Min,
-            "max" => Stat::Max,
-            "med" => Stat::Med,
-            "rate" => Stat::Rate,
-            "ratio" => Stat::Ratio,
-            "value" => Stat::Value,
-            p => match p
-                .strip_prefix("p(")
-                .and_then(|r| r.strip_suffix(')'))
-                .map(str::trim)
-            {
-                Some(n @ ("50" | "90" | "95" | "99")) => {
-                    Stat::Percentile(n.parse().expect("listed"))
-                }
-                _ => return Err(expected()),
-            },
-        };
-        let fits = match stat {
-            Stat::Rate => metric == "error_rate",
-            Stat::Ratio => metric == "goodput",
-            Stat::Value => matches!(metric, "output_tokens_per_s" | "requests_per_s"),
-            _ => LATENCY_METRICS.contains(&metric),
-        };
-        if !fits || !limit.is_finite() {
-            return Err(expected());
-        }
-        Ok(Self {
-            metric: metric.to_owned(),
-            expression: text.to_owned(),
-            stat,
-            op,
-            limit,
-        })
-    }
-
-    /// The value this threshold reads from a point; `None` when the point lacks it
-    /// (goodput without an SLO).
-    pub fn value(&self, point: &PointResult) -> Option<f64> {
-        let summary = point.latency_ms.get(&self.metric);
-        Some(match (self.stat, summary) {
-            (Stat::Percentile(50) | Stat::Med, Some(s)) => s.p50,
-            (Stat::Percentile(90), Some(s)) => s.p90,
-            (Stat::Percentile(95), Some(s)) => s.p95,
-            (Stat::Percentile(_), Some(s)) => s.p99,
-            (Stat::Avg, Some(s)) => s.mean,
-            (Stat::Min, Some(s)) => s.min,
-            (Stat::Max, Some(s)) => s.max,
-            (Stat::Rate, _) => match point.requests.total {
-                0 => 0.0,
-                total => point.requests.failed as f64 / total as f64,
-            },
-            (Stat::Ratio, _) => point.goodput.as_ref()?.ratio,
-            (Stat::Value, _) if self.metric == "requests_per_s" => point.throughput.requests_per_s,
-            (Stat::Value, _) => point.throughput.output_tokens_per_s,
-            _ => return None,
-        })
-    }
-
-    /// Whether `value` meets the threshold.
-    pub fn holds(&self, value: f64) -> bool {
-        match self.op {
-            Op::Lt => value < self.limit,
-            Op::Le => value <= self.limit,
-            Op::Gt => value > self.limit,
-            Op::Ge => value >= self.limit,
-        }
-    }
-}
-
-impl fmt::Display for Threshold {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.metric, self.expression)
-    }
-}
-
-/// The thresholds of a scenario; on a malformed one, its field (`thresholds.ttft_ms[0]`)
-/// and what was expected.
-pub fn thresholds_of(spec: &ThresholdSpec) -> Result<Vec<Threshold>, (String, String)> {
-    match spec {
-        ThresholdSpec::Preset(ThresholdPreset::Sla) => Ok(SLA_PRESET
-            .iter()
-            .map(|(metric, expression)| {
-                Threshold::parse(metric, expression).expect("the preset parses")
-            })
-            .collect()),
-        ThresholdSpec::Expressions(map) => {
-            let mut all = Vec::new();
-            for (metric, expressions) in map {
-                for (i, expression) in expressions.iter().enumerate() {
-                    let parsed = Threshold::parse(metric, expression)
-                        .map_err(|message| (format!("thresholds.{metric}[{i}]"), message))?;
-                    all.push(parsed);
-                }
-            }
-            Ok(all)
-        }
-    }
+/// The value `threshold` reads from a point; `None` when the point lacks it (goodput
+/// without an SLO).
+fn value(threshold: &Threshold, point: &PointResult) -> Option<f64> {
+    let summary = point.latency_ms.get(&threshold.metric);
+    Some(match (threshold.stat, summary) {
+        (Stat::Percentile(50) | Stat::Med, Some(s)) => s.p50,
+        (Stat::Percentile(90), Some(s)) => s.p90,
+        (Stat::Percentile(95), Some(s)) => s.p95,
+        (Stat::Percentile(_), Some(s)) => s.p99,
+        (Stat::Avg, Some(s)) => s.mean,
+        (Stat::Min, Some(s)) => s.min,
+        (Stat::Max, Some(s)) => s.max,
+        (Stat::Rate, _) => match point.requests.total {
+            0 => 0.0,
+            total => point.requests.failed as f64 / total as f64,
+        },
+        (Stat::Ratio, _) => point.goodput.as_ref()?.ratio,
+        (Stat::Value, _) if threshold.metric == "requests_per_s" => point.throughput.requests_per_s,
+        (Stat::Value, _) => point.throughput.output_tokens_per_s,
+        _ => return None,
+    })
 }
 
 /// One threshold checked on one point.
@@ -193,7 +49,7 @@ pub fn check(result: &RunResult) -> Vec<SloCheck> {
     // A point that was not measured has no figures to check (compare reports it failed).
     for point in result.points.iter().filter(|p| p.failure.is_none()) {
         for threshold in &thresholds {
-            let value = threshold.value(point);
+            let value = value(threshold, point);
             checks.push(SloCheck {
                 point: point.id.clone(),
                 holds: value.is_some_and(|v| threshold.holds(v)),
@@ -203,45 +59,4 @@ pub fn check(result: &RunResult) -> Vec<SloCheck> {
         }
     }
     checks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn k6_expressions_parse_and_hold() {
-        let t = Threshold::parse("ttft_ms", "p(95) < 2000").unwrap();
-        assert!(t.holds(1999.0) && !t.holds(2000.0));
-        let t = Threshold::parse("goodput", "ratio>=0.95").unwrap();
-        assert!(t.holds(0.95) && !t.holds(0.94));
-        assert!(Threshold::parse("error_rate", "rate < 0.01").is_ok());
-        assert!(Threshold::parse("e2e_ms", "avg <= 500").is_ok());
-        assert!(Threshold::parse("output_tokens_per_s", "value > 100").is_ok());
-        for (&(metric, expression), _) in SLA_PRESET.iter().zip(0..) {
-            assert!(
-                Threshold::parse(metric, expression).is_ok(),
-                "{metric}: {expression}"
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_expressions_say_what_was_expected() {
-        for (metric, bad) in [
-            ("ttft_ms", "p95 < 2000"),
-            ("ttft_ms", "p(97) < 2000"),
-            ("ttft_ms", "p(95) = 2000"),
-            ("ttft_ms", "p(95) < fast"),
-            ("ttft_ms", "rate < 0.1"),
-            ("error_rate", "p(95) < 1"),
-            ("goodput", "value > 1"),
-        ] {
-            let e = Threshold::parse(metric, bad).unwrap_err();
-            assert!(
-                e.contains("expected `STAT OP NUMBER`") && e.contains(bad),
-                "{bad}: {e}"
-            );
-        }
-    }
 }

@@ -84,17 +84,6 @@ pub struct Threshold {
     pub fail: f64,
 }
 
-/// Whether `metric` is one `compare` judges (`ttft_ms.p50`, `output_tokens_per_s`, ...).
-pub fn is_compared_metric(metric: &str) -> bool {
-    match metric.split_once('.') {
-        Some((latency, quantile)) => {
-            ["ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"].contains(&latency)
-                && ["p50", "p90", "p99"].contains(&quantile)
-        }
-        None => ["output_tokens_per_s", "goodput", "error_rate"].contains(&metric),
-    }
-}
-
 /// The threshold of `metric`: the scenario's override (in percent, or percentage points
 /// for `error_rate`) or the default.
 pub fn threshold_for(metric: &str, overrides: &BTreeMap<String, CompareThreshold>) -> Threshold {
@@ -155,11 +144,14 @@ pub fn judge(change: &Change, worse: Worse, threshold: Threshold, significant: b
 }
 
 /// Which verdicts fail a check (`--fail-on`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailOn {
+    /// A regression, a failed point or an SLO breach.
     #[default]
     Regression,
+    /// Also a warning.
     Warning,
+    /// Nothing: report only.
     Never,
 }
 

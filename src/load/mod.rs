@@ -13,5 +13,5 @@ mod record;
 
 pub use arrival::Arrivals;
 pub use driver::Driver;
-pub use point::{run_point, PointSettings};
+pub use point::{run_point, MeasuredPoint, PointSettings};
 pub use record::{RequestLog, RequestRecord};

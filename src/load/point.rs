@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::{closed, open, progress, Arrivals, Driver, RequestLog, RequestRecord};
-use crate::metrics::{PointAccumulator, PointTiming};
-use crate::monitor::CpuTime;
-use crate::result::PointResult;
+use crate::metrics::{PointAccumulator, PointFacts};
+use crate::result::CpuTime;
 use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter};
 use crate::secret::Secret;
 
@@ -32,25 +31,21 @@ pub struct PointSettings<'a> {
     pub measuring: &'a Notify,
 }
 
+/// A point's requests folded, with what the load generator knows of its window.
+pub struct MeasuredPoint {
+    pub accumulator: PointAccumulator,
+    /// The window's CPU time and whether it was interrupted; the runner adds its samples.
+    pub facts: PointFacts,
+}
+
 /// Runs warmup and the measured window of `spec`.
 pub async fn run_point(
     driver: &Driver<'_>,
     spec: &PointSpec,
     settings: &PointSettings<'_>,
     log: &mut RequestLog,
-) -> PointResult {
-    if settings.warmup > 0 {
-        let concurrency = match spec.shape {
-            LoadShape::Closed { concurrency } => concurrency,
-            LoadShape::Open { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
-        }
-        .min(settings.warmup);
-        // Warmup records are dropped unread: the receiver goes at once.
-        let (tx, _) = mpsc::unbounded_channel();
-        let warmup = StopAfter::Requests(settings.warmup);
-        closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
-    }
-
+) -> MeasuredPoint {
+    warm_up(driver, spec, settings).await;
     if let LoadShape::Closed { concurrency } = spec.shape {
         let connections = match settings.stop {
             StopAfter::Requests(n) => concurrency.min(n),
@@ -63,53 +58,17 @@ pub async fn run_point(
     let bar = progress::point_bar(&spec.id, settings.stop);
     let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
-    let window_start = Instant::now();
     let aggregator = Aggregator {
         acc: PointAccumulator::new(open_loop, spec.input_tokens, settings.slo),
         log: std::mem::replace(log, RequestLog::disabled()),
         bar: bar.clone(),
         api_key: settings.api_key.cloned(),
         point: spec.id.clone(),
-        window_start,
+        window_start: Instant::now(),
     };
-    let (folded, aggregated) = oneshot::channel();
-    std::thread::Builder::new()
-        .name("llm-loadtest-aggregator".into())
-        .spawn(move || {
-            let _ = folded.send(aggregator.fold(rx));
-        })
-        .expect("a thread for the aggregator");
-    let load = async move {
-        match spec.shape {
-            LoadShape::Closed { concurrency } => {
-                closed::run(
-                    driver,
-                    settings.content_tokens,
-                    concurrency,
-                    settings.stop,
-                    &tx,
-                )
-                .await
-            }
-            LoadShape::Open {
-                rate,
-                arrival,
-                burstiness,
-            } => {
-                let arrivals = Arrivals::new(rate, arrival, burstiness, settings.arrival_seed);
-                open::run(
-                    driver,
-                    settings.content_tokens,
-                    arrivals,
-                    settings.stop,
-                    &tx,
-                )
-                .await
-            }
-        }
-    };
-    load.await;
-    let (acc, mut folded_log) = aggregated
+    let aggregated = aggregator.spawn(rx);
+    drive(driver, spec, settings, tx).await;
+    let (accumulator, mut folded_log) = aggregated
         .await
         .expect("the aggregator thread ends with its records");
     let cpu = CpuTime::now() - cpu_before;
@@ -118,11 +77,51 @@ pub async fn run_point(
         tracing::warn!("cannot write the request log: {e}");
     }
     *log = folded_log;
-    let timing = PointTiming {
+    let facts = PointFacts {
         cpu,
         partial: driver.cancel.is_cancelled(),
+        ..PointFacts::default()
     };
-    acc.finish(spec, timing)
+    MeasuredPoint { accumulator, facts }
+}
+
+/// Warmup requests, discarded, at the point's concurrency (open loop: a few at a time).
+async fn warm_up(driver: &Driver<'_>, spec: &PointSpec, settings: &PointSettings<'_>) {
+    if settings.warmup == 0 {
+        return;
+    }
+    let concurrency = match spec.shape {
+        LoadShape::Closed { concurrency } => concurrency,
+        LoadShape::Open { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
+    }
+    .min(settings.warmup);
+    // Warmup records are dropped unread: the receiver goes at once.
+    let (tx, _) = mpsc::unbounded_channel();
+    let warmup = StopAfter::Requests(settings.warmup);
+    closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
+}
+
+/// The measured window under the point's load shape; records go to `tx`.
+async fn drive(
+    driver: &Driver<'_>,
+    spec: &PointSpec,
+    settings: &PointSettings<'_>,
+    tx: mpsc::UnboundedSender<RequestRecord>,
+) {
+    let tokens = settings.content_tokens;
+    match spec.shape {
+        LoadShape::Closed { concurrency } => {
+            closed::run(driver, tokens, concurrency, settings.stop, &tx).await
+        }
+        LoadShape::Open {
+            rate,
+            arrival,
+            burstiness,
+        } => {
+            let arrivals = Arrivals::new(rate, arrival, burstiness, settings.arrival_seed);
+            open::run(driver, tokens, arrivals, settings.stop, &tx).await
+        }
+    }
 }
 
 /// How often the aggregator collects records.
@@ -139,6 +138,21 @@ struct Aggregator {
 }
 
 impl Aggregator {
+    /// Folds `records` on a thread of its own; the receiver yields the fold at the end.
+    fn spawn(
+        self,
+        records: mpsc::UnboundedReceiver<RequestRecord>,
+    ) -> oneshot::Receiver<(PointAccumulator, RequestLog)> {
+        let (folded, aggregated) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("llm-loadtest-aggregator".into())
+            .spawn(move || {
+                let _ = folded.send(self.fold(records));
+            })
+            .expect("a thread for the aggregator");
+        aggregated
+    }
+
     /// Folds records until every sender is gone.
     fn fold(
         mut self,

@@ -7,19 +7,26 @@ use std::time::Instant;
 use super::request::TokenSource;
 use super::{GoodputCounter, LatencyHistogram, RequestFigures};
 use crate::client::Exchange;
-use crate::monitor::CpuTime;
 use crate::result::{
-    Latencies, PointResult, RequestCounts, Schedule, Throughput, TokenStats, LATE_SEND_MS,
+    CpuTime, Failure, GpuStats, Latencies, PointResult, RequestCounts, Schedule, ServerMetrics,
+    Throughput, TokenStats, LATE_SEND_MS,
 };
 use crate::scenario::{PointSpec, Slo};
 
-/// Facts about a point known only to the runner.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PointTiming {
+/// What is known of a point beside its requests: the load generator's CPU and whether it
+/// was interrupted, and the runner's samples and failure.
+#[derive(Debug, Clone, Default)]
+pub struct PointFacts {
     /// CPU the harness spent during the measured window.
     pub cpu: CpuTime,
     /// The point was interrupted.
     pub partial: bool,
+    /// Each GPU over the measured window.
+    pub gpu: Vec<GpuStats>,
+    /// The server's metrics over the measured window.
+    pub server_metrics: Option<ServerMetrics>,
+    /// Why the point was not measured fully (its server died).
+    pub failure: Option<Failure>,
 }
 
 /// Running statistics of one point.
@@ -128,7 +135,7 @@ impl PointAccumulator {
     }
 
     /// The point's result.
-    pub fn finish(self, spec: &PointSpec, timing: PointTiming) -> PointResult {
+    pub fn finish(self, spec: &PointSpec, facts: PointFacts) -> PointResult {
         let duration_s = match (self.first_sent, self.last_end) {
             (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
             _ => 0.0,
@@ -160,10 +167,10 @@ impl PointAccumulator {
         PointResult {
             id: spec.id.clone(),
             params: spec.params.clone(),
-            partial: timing.partial,
-            failure: None,
-            gpu: Vec::new(),
-            server_metrics: None,
+            partial: facts.partial,
+            failure: facts.failure,
+            gpu: facts.gpu,
+            server_metrics: facts.server_metrics,
             duration_s,
             throughput: Throughput {
                 requests_per_s: per_s(ok),
@@ -193,7 +200,7 @@ impl PointAccumulator {
             goodput: self.goodput.map(|g| g.finish()),
             histograms,
             requests: self.counts,
-            client_cpu: timing.cpu,
+            client_cpu: facts.cpu,
         }
     }
 }

@@ -1,32 +1,9 @@
 //! Goodput: the share of requests that meet every SLO criterion at once (a failed request
 //! meets none), with the count per criterion, as in NVIDIA GenAI-Perf.
 
-use std::collections::BTreeMap;
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
 use super::RequestFigures;
+use crate::result::{CriterionCount, Goodput};
 use crate::scenario::Slo;
-
-/// How many requests met one criterion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CriterionCount {
-    pub threshold_ms: f64,
-    pub met: u64,
-}
-
-/// Goodput of a point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Goodput {
-    pub slo: Slo,
-    /// `met / total`, 0 when no request was sent.
-    pub ratio: f64,
-    pub met: u64,
-    pub total: u64,
-    /// Keyed by criterion (`ttft_ms`, `tpot_ms`, `e2e_ms`).
-    pub per_criterion: BTreeMap<String, CriterionCount>,
-}
 
 /// Folds requests into a [`Goodput`].
 #[derive(Debug, Clone)]
@@ -95,49 +72,6 @@ impl GoodputCounter {
             total: self.total,
             per_criterion,
         }
-    }
-}
-
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
-}
-
-impl fmt::Display for Goodput {
-    /// The seed's format: `Goodput: 87.0% (87/100 requests met SLO)` and one line per
-    /// criterion.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Goodput: {:.1}% ({}/{} requests met SLO)",
-            percent(self.met, self.total),
-            self.met,
-            self.total
-        )?;
-        for (name, c) in &self.per_criterion {
-            let label = name.trim_end_matches("_ms").to_uppercase();
-            write!(
-                f,
-                "\n  - {label} < {}ms: {}/{} ({:.0}%)",
-                c.threshold_ms,
-                c.met,
-                self.total,
-                percent(c.met, self.total)
-            )?;
-        }
-        if self.per_criterion.len() > 1 {
-            write!(
-                f,
-                "\n  - All (AND): {}/{} ({:.0}%)",
-                self.met,
-                self.total,
-                percent(self.met, self.total)
-            )?;
-        }
-        Ok(())
     }
 }
 

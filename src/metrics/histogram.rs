@@ -1,23 +1,18 @@
 //! Latency histograms: HdrHistogram in microseconds (3 significant digits), summarized in
 //! milliseconds and serialized as base64 of the V2+DEFLATE encoding.
 
+use crate::result::Summary;
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
-/// Summary statistics in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub mean: f64,
-    pub std: f64,
-    pub min: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-    pub count: u64,
+/// A stored histogram that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistogramError {
+    #[error("not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("not an HdrHistogram: {0}")]
+    Decode(String),
 }
 
 /// A latency histogram recording microseconds.
@@ -103,14 +98,12 @@ impl LatencyHistogram {
     }
 
     /// Reads a histogram written by [`Self::to_base64`].
-    pub fn from_base64(text: &str) -> Result<Self, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|e| e.to_string())?;
+    pub fn from_base64(text: &str) -> Result<Self, HistogramError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text)?;
         hdrhistogram::serialization::Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map(Self)
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| HistogramError::Decode(format!("{e:?}")))
     }
 }
 

@@ -7,7 +7,7 @@ mod goodput;
 mod histogram;
 mod request;
 
-pub use accumulator::{PointAccumulator, PointTiming};
-pub use goodput::{Goodput, GoodputCounter};
-pub use histogram::{LatencyHistogram, Summary};
+pub use accumulator::{PointAccumulator, PointFacts};
+pub use goodput::GoodputCounter;
+pub use histogram::{HistogramError, LatencyHistogram};
 pub use request::RequestFigures;

@@ -1,16 +1,8 @@
 //! CPU time and peak memory of the harness process (getrusage), split into user time (the
 //! harness's own work) and system time (the kernel delivering packets and waking it).
+//! [`CpuTime`] is the result's type; reading it is done here.
 
-use std::ops::{AddAssign, Sub};
-
-use serde::{Deserialize, Serialize};
-
-/// CPU seconds spent by the process.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct CpuTime {
-    pub user_s: f64,
-    pub system_s: f64,
-}
+use crate::result::CpuTime;
 
 fn seconds(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
@@ -34,23 +26,6 @@ impl CpuTime {
             user_s: seconds(u.ru_utime),
             system_s: seconds(u.ru_stime),
         }
-    }
-}
-
-impl Sub for CpuTime {
-    type Output = CpuTime;
-    fn sub(self, earlier: CpuTime) -> CpuTime {
-        CpuTime {
-            user_s: self.user_s - earlier.user_s,
-            system_s: self.system_s - earlier.system_s,
-        }
-    }
-}
-
-impl AddAssign for CpuTime {
-    fn add_assign(&mut self, other: CpuTime) {
-        self.user_s += other.user_s;
-        self.system_s += other.system_s;
     }
 }
 

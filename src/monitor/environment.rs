@@ -1,32 +1,8 @@
-//! Host fingerprint (CPU, cores, memory, OS, kernel) read with sysinfo, and the
-//! environment block of a result (host, GPUs, server).
+//! The host fingerprint of a result (CPU, cores, memory, OS, kernel), read with sysinfo.
 
-use serde::{Deserialize, Serialize};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
-use super::gpu::GpuEnvironment;
-use crate::server::ServerInfo;
-
-/// The machine the harness ran on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Host {
-    pub cpu_model: String,
-    pub cpu_cores: usize,
-    pub memory_gib: f64,
-    pub os: String,
-    pub kernel: String,
-}
-
-/// `AMD EPYC, 2 cores, 23.5 GiB memory, Debian GNU/Linux 12, kernel 6.18.44`
-impl std::fmt::Display for Host {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}, {} cores, {} GiB memory, {}, kernel {}",
-            self.cpu_model, self.cpu_cores, self.memory_gib, self.os, self.kernel
-        )
-    }
-}
+use crate::result::Host;
 
 impl Host {
     /// Reads the current host.
@@ -48,14 +24,4 @@ impl Host {
             kernel: System::kernel_version().unwrap_or_default(),
         }
     }
-}
-
-/// Where a result was measured.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Environment {
-    pub host: Host,
-    /// NVIDIA GPUs (NVML), or why there are none.
-    #[serde(default)]
-    pub gpus: GpuEnvironment,
-    pub server: ServerInfo,
 }

@@ -4,32 +4,13 @@
 //! no NVML is recorded as unavailable with the reason, never an error.
 
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
 use serde::{Deserialize, Serialize};
 
+use crate::result::{GpuDevice, GpuEnvironment, GpuStats};
+
 const MIB: f64 = 1024.0 * 1024.0;
-
-/// The GPUs of the machine, as recorded in a result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct GpuEnvironment {
-    /// Why there are no GPU readings (no NVML library, no device).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// The CUDA version the driver supports (`12.4`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<GpuDevice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuDevice {
-    pub index: u32,
-    pub name: String,
-    pub memory_total_mib: f64,
-}
 
 /// One reading of one GPU; a figure the device does not report is `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,22 +24,15 @@ pub struct GpuReading {
     pub power_w: Option<f64>,
 }
 
-/// One GPU over a point's measured window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuStats {
-    pub index: u32,
-    pub name: String,
-    pub samples: u32,
-    pub memory_used_peak_mib: f64,
-    pub memory_used_mean_mib: f64,
-    pub memory_total_mib: f64,
-    /// `null` when the device does not report it (MIG instances, some boards).
-    #[serde(default)]
-    pub utilization_mean_pct: Option<f64>,
-    #[serde(default)]
-    pub temperature_max_c: Option<f64>,
-    #[serde(default)]
-    pub power_mean_w: Option<f64>,
+/// Why there are no GPU readings.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("NVML is not available: {0}")]
+    Unavailable(NvmlError),
+    #[error("NVML found no GPU")]
+    NoDevice,
+    #[error("NVML cannot count the GPUs: {0}")]
+    Count(NvmlError),
 }
 
 /// An open NVML session.
@@ -68,12 +42,12 @@ pub struct Gpus {
 
 impl Gpus {
     /// Opens NVML; the error says why there are no readings.
-    pub fn open() -> Result<Self, String> {
-        let nvml = Nvml::init().map_err(|e| format!("NVML is not available: {e}"))?;
+    pub fn open() -> Result<Self, GpuError> {
+        let nvml = Nvml::init().map_err(GpuError::Unavailable)?;
         match nvml.device_count() {
-            Ok(0) => Err("NVML found no GPU".into()),
+            Ok(0) => Err(GpuError::NoDevice),
             Ok(_) => Ok(Self { nvml }),
-            Err(e) => Err(format!("NVML cannot count the GPUs: {e}")),
+            Err(e) => Err(GpuError::Count(e)),
         }
     }
 
@@ -127,11 +101,11 @@ impl Gpus {
 }
 
 /// The GPU environment of an NVML session, or why there is none.
-pub fn gpu_environment(gpus: &Result<Gpus, String>) -> GpuEnvironment {
+pub fn gpu_environment(gpus: &Result<Gpus, GpuError>) -> GpuEnvironment {
     match gpus {
         Ok(g) => g.environment(),
         Err(reason) => GpuEnvironment {
-            unavailable: Some(reason.clone()),
+            unavailable: Some(reason.to_string()),
             ..GpuEnvironment::default()
         },
     }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::gpu::{GpuRecorder, GpuStats, Gpus};
-use crate::server::{scrape, MetricsRecorder, ServerMetrics};
+use super::gpu::{GpuRecorder, Gpus};
+use crate::result::{GpuStats, ServerMetrics};
+use crate::server::{scrape, MetricsRecorder};
 
 /// What to sample during each point.
 pub struct WindowMonitor<'a> {

@@ -1,6 +1,6 @@
 //! How reports read a point's parameters: its input length (`input_tokens`), its load level
 //! (`concurrency` or `rate`) and its server configuration (every other parameter, such as
-//! `chunked_prefill` or `tp`). Charts and tables group points by these.
+//! `chunked_prefill` or `tp`). Charts and the study's rows group and pair points by these.
 
 use std::collections::BTreeMap;
 
@@ -120,4 +120,56 @@ pub fn tokens_label(tokens: f64) -> String {
 /// Parameters of a point, for tables (`params` with values shown).
 pub fn shown_params(params: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
     params.iter().map(|(k, v)| (k.clone(), show(v))).collect()
+}
+
+/// Two points that differ only in chunked prefill.
+pub struct ChunkedPair<'a> {
+    /// Input length and load level, `3k c=4`.
+    pub label: String,
+    pub on: &'a PointResult,
+    pub off: &'a PointResult,
+}
+
+impl ChunkedPair<'_> {
+    /// How much faster (mean E2E) the point with chunked prefill on is, in percent.
+    pub fn speedup_pct(&self) -> Option<f64> {
+        let (on, off) = (self.on.latency_ms.e2e.mean, self.off.latency_ms.e2e.mean);
+        (on > 0.0 && self.on.latency_ms.e2e.count > 0 && self.off.latency_ms.e2e.count > 0)
+            .then(|| (off / on - 1.0) * 100.0)
+    }
+}
+
+/// The on/off pairs among `members` (points that share every other setting), ordered by
+/// input length, then load.
+pub fn chunked_pairs<'a>(members: &[&'a PointResult]) -> Vec<ChunkedPair<'a>> {
+    let with = |p: &PointResult, on: bool| p.params.get(CHUNKED_PREFILL) == Some(&Value::Bool(on));
+    let mut pairs: Vec<ChunkedPair> = members
+        .iter()
+        .filter(|p| with(p, true))
+        .filter_map(|&on| {
+            let off = members.iter().copied().find(|q| {
+                with(q, false)
+                    && q.params
+                        .iter()
+                        .all(|(k, v)| k == CHUNKED_PREFILL || on.params.get(k) == Some(v))
+            })?;
+            let mut label = tokens_label(input(on).unwrap_or_default());
+            if let Some((name, value)) = load(on) {
+                label = format!("{label} {}", load_label(name, value));
+            }
+            Some(ChunkedPair { label, on, off })
+        })
+        .collect();
+    let key = |p: &ChunkedPair| {
+        (
+            input(p.on).unwrap_or_default(),
+            load(p.on).map_or(0.0, |l| l.1),
+        )
+    };
+    pairs.sort_by(|a, b| {
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    pairs
 }

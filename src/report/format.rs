@@ -1,21 +1,47 @@
-//! Shared formatting of comparison figures for every renderer.
+//! Shared formatting of figures, comparison rows and counts for every renderer.
 
-use std::ops::Range;
+use std::collections::BTreeMap;
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, CellAlignment, Table};
-
+use crate::compare::verdict::Verdict;
 use crate::compare::Row;
 
-/// A terminal table with `header` and the columns in `right_aligned` aligned right.
-pub fn table(header: &[&str], right_aligned: Range<usize>) -> Table {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header(header);
-    for i in right_aligned {
-        if let Some(column) = table.column_mut(i) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
+/// `1 point`, `2 points`: a count and its noun, agreeing in number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How many rows have `verdict`, in words that agree with the number (`1 warning`,
+/// `2 missing points`, `3 regressed`).
+fn verdict_count(verdict: Verdict, n: usize) -> String {
+    let many = match verdict {
+        Verdict::PointFailed => "points failed",
+        Verdict::SloBreach => "SLO breaches",
+        Verdict::Warning => "warnings",
+        Verdict::BaselineMismatch => "baseline mismatches",
+        Verdict::MissingPoint => "missing points",
+        Verdict::NewPoint => "new points",
+        Verdict::SloMet => "SLOs met",
+        // Adjectives and mass nouns: the same for one or many.
+        Verdict::Regressed
+        | Verdict::Improved
+        | Verdict::WithinNoise
+        | Verdict::InsufficientData
+        | Verdict::NoChange => return format!("{n} {verdict}"),
+    };
+    count(n, &verdict.to_string(), many)
+}
+
+/// `2 regressed, 1 warning, 40 no change`: the rows counted by verdict, in verdict order.
+pub fn verdict_counts(rows: &[Row]) -> String {
+    let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
+    for row in rows {
+        *counts.entry(row.verdict).or_default() += 1;
     }
-    table
+    counts
+        .iter()
+        .map(|(&verdict, &n)| verdict_count(verdict, n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How a latency is named in reports (`ttft` → `TTFT`, `e2e` → `E2E latency`).
@@ -74,4 +100,52 @@ pub fn describe(row: &Row) -> String {
         text.push_str(&format!(" ({})", detail.join("; ")));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(verdicts: &[Verdict]) -> Vec<Row> {
+        verdicts
+            .iter()
+            .map(|&verdict| Row {
+                point: "p".into(),
+                metric: String::new(),
+                baseline: None,
+                current: None,
+                change: None,
+                p_value: None,
+                verdict,
+                note: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        use Verdict::*;
+        let text = verdict_counts(&rows(&[
+            MissingPoint,
+            MissingPoint,
+            NewPoint,
+            Warning,
+            Warning,
+            Regressed,
+            Regressed,
+            SloBreach,
+            NoChange,
+        ]));
+        assert_eq!(
+            text,
+            "1 SLO breach, 2 regressed, 2 warnings, 2 missing points, 1 new point, 1 no change"
+        );
+        assert_eq!(
+            verdict_counts(&rows(&[PointFailed, PointFailed])),
+            "2 points failed"
+        );
+        assert_eq!(verdict_counts(&rows(&[PointFailed])), "1 point failed");
+        assert_eq!(count(1, "point", "points"), "1 point");
+        assert_eq!(count(0, "point", "points"), "0 points");
+    }
 }

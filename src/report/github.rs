@@ -18,7 +18,11 @@ fn escape(text: &str, property: bool) -> String {
 }
 
 /// One annotation line per failing row (`::error`) and per other warning (`::warning`).
-pub fn annotations(comparisons: &[Comparison], fail_on: FailOn, strict: bool) -> String {
+pub fn annotations<'a>(
+    comparisons: impl IntoIterator<Item = &'a Comparison>,
+    fail_on: FailOn,
+    strict: bool,
+) -> String {
     let mut lines = String::new();
     for comparison in comparisons {
         for row in &comparison.rows {

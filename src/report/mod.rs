@@ -1,24 +1,23 @@
 //! Renderers of results and comparisons for people and CI. Each takes immutable data and
-//! returns text: the terminal tables, the Jinja templates (Markdown for pull requests and
-//! job summaries, self-contained HTML with charts), CSV, JUnit XML and GitHub annotations.
+//! returns text: the report context the templates see ([`Report`]), built from results
+//! and comparisons with its charts, study rows, environment table and warnings; the report
+//! [`output`] formats (Markdown for pull requests and job summaries, self-contained HTML,
+//! CSV, JSON, JUnit XML); the [`terminal`] tables; GitHub annotations.
 
 mod axes;
 mod chart;
-mod compare_table;
 mod context;
-mod csv;
+mod environment;
 mod figures;
 mod format;
 mod github;
-mod junit;
-mod tables;
+pub mod output;
+mod study;
 mod templates;
-mod terminal;
+pub mod terminal;
+mod views;
+mod warnings;
 
-pub use compare_table::compare_table;
-pub use context::{build as build_report, Report, Subject};
-pub use csv::csv;
+pub use context::{Report, Subject};
 pub use github::annotations;
-pub use junit::junit_xml;
-pub use templates::{TemplateError, Templates, COMMENT_LIMIT};
-pub use terminal::{gpu_table, summary_table};
+pub use templates::{TemplateError, Templates};

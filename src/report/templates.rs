@@ -1,8 +1,7 @@
 //! The Jinja templates of the Markdown and HTML reports (rendered by minijinja): embedded
 //! in the binary and overridable from a directory (`--templates DIR`, any of
-//! `report.md.jinja` and `report.html.jinja`), the filters they use, and the size limit of
-//! a pull-request comment. HTML output is escaped automatically; Markdown text goes
-//! through the `md` filter.
+//! `report.md.jinja` and `report.html.jinja`), and the filters they use. HTML output is
+//! escaped automatically; Markdown text goes through the `md` filter.
 
 use std::path::{Path, PathBuf};
 
@@ -17,9 +16,6 @@ const EMBEDDED: [(&str, &str); 2] = [
     (MARKDOWN, include_str!("templates/report.md.jinja")),
     (HTML, include_str!("templates/report.html.jinja")),
 ];
-
-/// GitHub's limit on the body of a comment, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -90,7 +86,8 @@ impl Templates {
         Ok(Self { env })
     }
 
-    fn render(&self, name: &'static str, report: &Report) -> Result<String, TemplateError> {
+    /// Renders the template `name` ([`MARKDOWN`] or [`HTML`]) with `report`.
+    pub fn render(&self, name: &'static str, report: &Report) -> Result<String, TemplateError> {
         self.env
             .get_template(name)
             .and_then(|template| template.render(Value::from_serialize(report)))
@@ -99,65 +96,6 @@ impl Templates {
                 message: chain(&e),
             })
     }
-
-    /// The self-contained HTML report.
-    pub fn html(&self, report: &Report) -> Result<String, TemplateError> {
-        self.render(HTML, report)
-    }
-
-    /// The Markdown report, shortened to fit [`COMMENT_LIMIT`]: first per-point details
-    /// are left out, then rows that need attention, each time with a note saying so.
-    pub fn markdown(&self, report: &Report) -> Result<String, TemplateError> {
-        let fits = |text: &String| text.chars().count() <= COMMENT_LIMIT;
-        let full = self.render(MARKDOWN, report)?;
-        if fits(&full) {
-            return Ok(full);
-        }
-        let points: usize = report.scenarios.iter().map(|s| s.points.len()).sum();
-        let rows: usize = report.scenarios.iter().map(|s| s.attention.len()).sum();
-        let mut shortened = report.clone();
-        // Halve what is kept, details first, until the comment fits.
-        for (keep_points, keep_rows) in halvings(points)
-            .map(|p| (p, rows))
-            .chain(halvings(rows).map(|r| (0, r)))
-        {
-            let mut left_out = Vec::new();
-            for (s, original) in shortened.scenarios.iter_mut().zip(&report.scenarios) {
-                s.points = original.points.iter().take(keep_points).cloned().collect();
-                s.attention = original.attention.iter().take(keep_rows).cloned().collect();
-            }
-            if keep_points < points {
-                left_out.push(format!(
-                    "percentiles of {} of {points} points",
-                    points - keep_points
-                ));
-            }
-            if keep_rows < rows {
-                left_out.push(format!(
-                    "{} of {rows} rows that need attention",
-                    rows - keep_rows
-                ));
-            }
-            shortened.truncated = Some(format!(
-                "Shortened to fit a pull-request comment ({COMMENT_LIMIT} characters): left out {}.",
-                left_out.join(" and ")
-            ));
-            let text = self.render(MARKDOWN, &shortened)?;
-            if fits(&text) {
-                return Ok(text);
-            }
-        }
-        // Only a template far larger than its data gets here: cut it.
-        let text = self.render(MARKDOWN, &shortened)?;
-        let note = "\n\n… cut at the comment size limit.\n";
-        let keep = COMMENT_LIMIT - note.chars().count();
-        Ok(text.chars().take(keep).collect::<String>() + note)
-    }
-}
-
-/// `n`, `n/2`, `n/4`, ..., `1`, `0`, each strictly less than `n`.
-fn halvings(n: usize) -> impl Iterator<Item = usize> {
-    std::iter::successors((n > 0).then_some(n / 2), |&k| (k > 0).then_some(k / 2))
 }
 
 /// `num`: a figure with as many decimals as its size warrants (`1234`, `56.7`, `8.91`);
@@ -204,62 +142,6 @@ fn md(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::stats::Change;
-    use crate::compare::verdict::{FailOn, Verdict};
-    use crate::compare::{Comparison, Row};
-    use crate::report::{build_report, Subject};
-    use crate::result::RunResult;
-
-    #[test]
-    fn markdown_is_shortened_to_fit_a_comment_and_says_so() {
-        let result: RunResult = serde_json::from_str(include_str!(
-            "../../tests/fixtures/llamacpp-smollm2.result.json"
-        ))
-        .unwrap();
-        let rows = (0..3000)
-            .map(|i| Row {
-                point: format!("input_tokens=512,concurrency={i}"),
-                metric: "itl_ms.p50".into(),
-                baseline: Some(10.0),
-                current: Some(12.0),
-                change: Some(Change {
-                    estimate: 0.2,
-                    low: 0.15,
-                    high: 0.25,
-                }),
-                p_value: Some(0.001),
-                verdict: Verdict::Regressed,
-                note: String::new(),
-            })
-            .collect();
-        let comparison = Comparison {
-            scenario: result.scenario.name.clone(),
-            rows,
-        };
-        let subject = Subject {
-            current: &result,
-            baseline: Some(&result),
-            comparison: Some(&comparison),
-        };
-        let mut report = build_report(&[subject], FailOn::Regression, false);
-        report.full_report = Some("reports/compare.html".into());
-        let md = Templates::load(None).unwrap().markdown(&report).unwrap();
-        assert!(
-            md.chars().count() <= COMMENT_LIMIT,
-            "{}",
-            md.chars().count()
-        );
-        assert!(md.contains("of 3000 rows that need attention"), "{md}");
-        assert!(md.contains("`reports/compare.html`"));
-        assert!(md.matches("| **regressed** |").count() >= 300);
-    }
-
-    #[test]
-    fn halvings_end_at_zero() {
-        assert_eq!(halvings(10).collect::<Vec<_>>(), [5, 2, 1, 0]);
-        assert_eq!(halvings(1).collect::<Vec<_>>(), [0]);
-        assert_eq!(halvings(0).count(), 0);
-    }
 
     #[test]
     fn markdown_filter_makes_html_and_tables_inert() {

@@ -46,7 +46,7 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         };
         invalid(field, err.into_inner().to_string())
     })?;
-    validate(&scenario).map_err(|(field, message)| invalid(field, message))?;
+    validate(&scenario).map_err(|e| invalid(e.field, e.message))?;
     Ok(scenario)
 }
 

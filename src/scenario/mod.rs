@@ -3,18 +3,24 @@
 //! [`Plan`] of points. Loading and validation do no I/O beyond reading the file; the plan
 //! resolves environment variables and secrets.
 
+mod adhoc;
 mod file;
 mod plan;
 mod server_spec;
 mod template;
+mod thresholds;
 mod types;
 mod validate;
 
+pub use adhoc::{AdhocRun, Preset, SloSyntaxError};
 pub use file::{load_file, parse_str, ScenarioError};
-pub use plan::{point_id, LoadShape, Plan, PointSpec, ResolvedTarget, StopAfter};
-pub use template::{placeholders, substitute};
+pub use plan::{
+    point_id, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource, StopAfter,
+};
+pub use template::{placeholders, substitute, PlaceholderError};
+pub use thresholds::{thresholds_of, Stat, Threshold, ThresholdError};
 pub use types::*;
-pub use validate::validate;
+pub use validate::{validate, FieldError};
 
 /// Where scenarios live.
 pub const DEFAULT_DIR: &str = "scenarios";

@@ -1,8 +1,9 @@
 //! Expansion of a validated scenario into a [`Plan`]: the resolved target (environment
-//! variables expanded, API key read from the environment), the server configurations (every
-//! combination of the matrix) and the ordered list of points: configurations outermost,
-//! then input lengths, then load levels, so that each configuration's server is launched
-//! once.
+//! variables expanded, API key read from the environment), where the server comes from,
+//! the request and sampling settings, the server configurations (every combination of the
+//! matrix) and the ordered list of points: configurations outermost, then input lengths,
+//! then load levels, so that each configuration's server is launched once. The runner
+//! reads only the plan; the scenario itself is kept as the record a result carries.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,9 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::validate::PORT_PLACEHOLDER;
-use super::{Arrival, Scenario, ScenarioError, TokenizerChoice};
-use crate::scenario::Api;
-use crate::secret::Secret;
+use super::{Api, Arrival, MonitorSpec, Scenario, ScenarioError, ServerSpec, Slo, TokenizerChoice};
+use crate::secret::{redacted, Secret};
 
 /// The server under test, ready to use.
 #[derive(Debug, Clone)]
@@ -56,11 +56,41 @@ pub struct PointSpec {
     pub configuration: usize,
 }
 
+/// Where the server under test comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerSource {
+    /// A server already running at the target's base URL.
+    External,
+    /// A server the harness launches for each configuration.
+    Launched(ServerSpec),
+    /// The embedded simulator with this engine profile, started for each configuration.
+    Simulator { profile: String },
+}
+
+/// What each request asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestSpec {
+    /// `max_tokens`.
+    pub output_tokens: u32,
+    /// Ask the server to ignore end-of-sequence (exact output lengths).
+    pub ignore_eos: bool,
+    pub stream: bool,
+}
+
 /// A validated scenario with its target resolved and its points expanded.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub scenario: Scenario,
+    /// The scenario's name (its baseline's file name).
+    pub name: String,
     pub target: ResolvedTarget,
+    pub server: ServerSource,
+    pub request: RequestSpec,
+    /// Warmup requests per point, not measured.
+    pub warmup: u32,
+    /// The goodput SLO, if any.
+    pub slo: Option<Slo>,
+    /// GPU sampling and `/metrics` scraping during each point.
+    pub monitor: MonitorSpec,
     pub points: Vec<PointSpec>,
     pub stop: StopAfter,
     pub timeout: Duration,
@@ -71,16 +101,20 @@ pub struct Plan {
     pub configurations: Vec<BTreeMap<String, Value>>,
     /// Whether the target's port is the one each launched server gets (`{port}`).
     pub port_from_launch: bool,
+    /// The matrix variables that configure the server (each value needs its own server).
+    server_variables: Vec<String>,
+    /// The scenario as a result records it: the resolved base URL without credentials and
+    /// the seed drawn for this run. The runner copies it into the result, reading nothing.
+    pub record: Scenario,
 }
 
 impl Plan {
     /// The matrix values of `configuration` that its server's command, environment or
     /// working directory use: those that need their own server.
     pub fn server_values(&self, configuration: usize) -> BTreeMap<String, Value> {
-        let used = server_variables(&self.scenario);
         self.configurations[configuration]
             .iter()
-            .filter(|(name, _)| used.contains(name))
+            .filter(|(name, _)| self.server_variables.contains(name))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
@@ -167,110 +201,152 @@ impl Plan {
         };
         let t = &scenario.target;
         let port_from_launch = t.embedded.is_some() || t.base_url.contains(PORT_PLACEHOLDER);
-        // The port is set per launch; 0 holds its place meanwhile.
-        let with_port = match t.embedded {
-            Some(_) => "http://127.0.0.1:0".to_owned(),
-            None => t.base_url.replace(PORT_PLACEHOLDER, "0"),
-        };
-        let expanded =
-            shellexpand::env(&with_port).map_err(|e| invalid("target.base_url", e.to_string()))?;
-        let base_url = reqwest::Url::parse(&expanded)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .map(server_root)
-            .ok_or_else(|| {
-                invalid(
-                    "target.base_url",
-                    format!("`{expanded}` is not an http(s) URL"),
-                )
-            })?;
-        let api_key = match (api_key, &t.api_key_env) {
-            (Some(key), _) => Some(key),
-            (None, Some(var)) => Some(Secret::new(std::env::var(var).map_err(|_| {
-                invalid(
-                    "target.api_key_env",
-                    format!("environment variable {var} is not set"),
-                )
-            })?)),
-            (None, None) => DEFAULT_KEY_VARS
-                .iter()
-                .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-                .map(Secret::new),
-        };
-        let target = ResolvedTarget {
-            base_url,
-            api: t.api,
-            model: t
-                .model
-                .as_deref()
-                .map(|m| {
-                    shellexpand::env(m)
-                        .map(|m| m.into_owned())
-                        .map_err(|e| invalid("target.model", e.to_string()))
-                })
-                .transpose()?,
-            api_key,
-            tokenizer: t.tokenizer,
-        };
-        let l = &scenario.load;
-        let stop = match (l.requests, l.duration_s) {
-            (Some(n), _) => StopAfter::Requests(n),
-            (None, Some(d)) => StopAfter::Duration(Duration::from_secs_f64(d)),
-            (None, None) => unreachable!("validated: one of requests or duration_s"),
-        };
-        let shapes: Vec<(&str, Value, LoadShape)> = match (&l.concurrency, &l.rate) {
-            (Some(levels), _) => levels
-                .iter()
-                .map(|&c| {
-                    (
-                        "concurrency",
-                        c.into(),
-                        LoadShape::Closed { concurrency: c },
-                    )
-                })
-                .collect(),
-            (None, Some(rates)) => rates
-                .iter()
-                .map(|&r| {
-                    let shape = LoadShape::Open {
-                        rate: r,
-                        arrival: l.arrival,
-                        burstiness: l.burstiness,
-                    };
-                    ("rate", r.into(), shape)
-                })
-                .collect(),
-            (None, None) => unreachable!("validated: one of concurrency or rate"),
-        };
+        let target = resolve_target(&scenario, api_key).map_err(|(f, m)| invalid(f, m))?;
         let configurations = configurations(&scenario);
-        let mut points = Vec::new();
-        for (configuration, values) in configurations.iter().enumerate() {
-            for &input_tokens in &scenario.workload.input_tokens {
-                for (key, value, shape) in &shapes {
-                    let mut params = values.clone();
-                    params.insert("input_tokens".to_owned(), Value::from(input_tokens));
-                    params.insert((*key).to_owned(), value.clone());
-                    points.push(PointSpec {
-                        id: point_id(&params),
-                        params,
-                        input_tokens,
-                        shape: *shape,
-                        configuration,
-                    });
-                }
-            }
-        }
+        let points = expand_points(&scenario, &configurations);
+        let seed = scenario.workload.prompt.seed.unwrap_or_else(rand::random);
+        let mut record = scenario.clone();
+        record.target.base_url = redacted(&target.base_url);
+        record.workload.prompt.seed = Some(seed);
+        let (w, l) = (&scenario.workload, &scenario.load);
         Ok(Self {
-            seed: scenario.workload.prompt.seed.unwrap_or_else(rand::random),
+            name: scenario.name.clone(),
+            server: server_source(&scenario),
+            request: RequestSpec {
+                output_tokens: w.output_tokens,
+                ignore_eos: w.ignore_eos,
+                stream: w.stream,
+            },
+            warmup: l.warmup,
+            slo: scenario.slo.clone(),
+            monitor: scenario.monitor.clone(),
+            stop: stop_after(l.requests, l.duration_s),
             timeout: Duration::from_secs_f64(l.timeout_s),
-            scenario,
+            seed,
+            server_variables: server_variables(&scenario),
             target,
             points,
-            stop,
             configurations,
             port_from_launch,
+            record,
         })
     }
+}
+
+/// The target's base URL (`{port}` and an embedded server's port as 0, set per launch),
+/// model and API key; on failure the field and the reason.
+fn resolve_target(
+    scenario: &Scenario,
+    api_key: Option<Secret>,
+) -> Result<ResolvedTarget, (&'static str, String)> {
+    let t = &scenario.target;
+    let with_port = match t.embedded {
+        Some(_) => "http://127.0.0.1:0".to_owned(),
+        None => t.base_url.replace(PORT_PLACEHOLDER, "0"),
+    };
+    let expanded = shellexpand::env(&with_port).map_err(|e| ("target.base_url", e.to_string()))?;
+    let base_url = reqwest::Url::parse(&expanded)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(server_root)
+        .ok_or_else(|| {
+            let message = format!("`{expanded}` is not an http(s) URL");
+            ("target.base_url", message)
+        })?;
+    let api_key = match (api_key, &t.api_key_env) {
+        (Some(key), _) => Some(key),
+        (None, Some(var)) => Some(Secret::new(std::env::var(var).map_err(|_| {
+            let message = format!("environment variable {var} is not set");
+            ("target.api_key_env", message)
+        })?)),
+        (None, None) => DEFAULT_KEY_VARS
+            .iter()
+            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+            .map(Secret::new),
+    };
+    let model = t
+        .model
+        .as_deref()
+        .map(|m| shellexpand::env(m).map(|m| m.into_owned()))
+        .transpose()
+        .map_err(|e| ("target.model", e.to_string()))?;
+    Ok(ResolvedTarget {
+        base_url,
+        api: t.api,
+        model,
+        api_key,
+        tokenizer: t.tokenizer,
+    })
+}
+
+fn server_source(scenario: &Scenario) -> ServerSource {
+    match (&scenario.server, scenario.target.embedded) {
+        (Some(spec), _) => ServerSource::Launched(spec.clone()),
+        (None, Some(_)) => ServerSource::Simulator {
+            profile: scenario.target.profile.clone().unwrap_or_default(),
+        },
+        (None, None) => ServerSource::External,
+    }
+}
+
+fn stop_after(requests: Option<u32>, duration_s: Option<f64>) -> StopAfter {
+    match (requests, duration_s) {
+        (Some(n), _) => StopAfter::Requests(n),
+        (None, Some(d)) => StopAfter::Duration(Duration::from_secs_f64(d)),
+        (None, None) => unreachable!("validated: one of requests or duration_s"),
+    }
+}
+
+/// The load levels of a point, each with its parameter name and value.
+fn load_shapes(scenario: &Scenario) -> Vec<(&'static str, Value, LoadShape)> {
+    let l = &scenario.load;
+    match (&l.concurrency, &l.rate) {
+        (Some(levels), _) => levels
+            .iter()
+            .map(|&c| {
+                let shape = LoadShape::Closed { concurrency: c };
+                ("concurrency", c.into(), shape)
+            })
+            .collect(),
+        (None, Some(rates)) => rates
+            .iter()
+            .map(|&r| {
+                let shape = LoadShape::Open {
+                    rate: r,
+                    arrival: l.arrival,
+                    burstiness: l.burstiness,
+                };
+                ("rate", r.into(), shape)
+            })
+            .collect(),
+        (None, None) => unreachable!("validated: one of concurrency or rate"),
+    }
+}
+
+/// Every configuration × input length × load level, in that order.
+fn expand_points(
+    scenario: &Scenario,
+    configurations: &[BTreeMap<String, Value>],
+) -> Vec<PointSpec> {
+    let shapes = load_shapes(scenario);
+    let mut points = Vec::new();
+    for (configuration, values) in configurations.iter().enumerate() {
+        for &input_tokens in &scenario.workload.input_tokens {
+            for (key, value, shape) in &shapes {
+                let mut params = values.clone();
+                params.insert("input_tokens".to_owned(), Value::from(input_tokens));
+                params.insert((*key).to_owned(), value.clone());
+                points.push(PointSpec {
+                    id: point_id(&params),
+                    params,
+                    input_tokens,
+                    shape: *shape,
+                    configuration,
+                });
+            }
+        }
+    }
+    points
 }
 
 /// The server's root with a trailing slash, so that `v1/...` and `tokenize` join below it;

@@ -8,6 +8,21 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// A malformed template, or one that names a variable the configuration lacks.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlaceholderError {
+    #[error("`{template}`: unclosed `${{`")]
+    UnclosedEnvironment { template: String },
+    #[error("`{template}`: unmatched `}}` (write `}}}}` for a brace)")]
+    UnmatchedBrace { template: String },
+    #[error("`{template}`: unclosed `{{` (write `{{{{` for a brace)")]
+    UnclosedBrace { template: String },
+    #[error("`{template}`: `{{{inner}}}` is not `{{name}}` or `{{name?A:B}}`")]
+    NotAPlaceholder { template: String, inner: String },
+    #[error("`{template}`: no variable `{name}`")]
+    NoVariable { template: String, name: String },
+}
+
 /// One piece of a parsed template.
 enum Piece<'a> {
     Text(&'a str),
@@ -18,7 +33,8 @@ enum Piece<'a> {
     },
 }
 
-fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
+fn parse(template: &str) -> Result<Vec<Piece<'_>>, PlaceholderError> {
+    let owned = || template.to_owned();
     let mut pieces = Vec::new();
     let mut rest = template;
     while !rest.is_empty() {
@@ -32,7 +48,7 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
             // An environment reference: kept whole for the environment expansion.
             let end = after
                 .find('}')
-                .ok_or_else(|| format!("`{template}`: unclosed `${{`"))?;
+                .ok_or_else(|| PlaceholderError::UnclosedEnvironment { template: owned() })?;
             pieces.push(Piece::Text(&rest[..end + 3]));
             rest = &after[end + 1..];
         } else if rest.starts_with("{{") || rest.starts_with("}}") {
@@ -42,13 +58,11 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
             pieces.push(Piece::Text("$"));
             rest = &rest[1..];
         } else if rest.starts_with('}') {
-            return Err(format!(
-                "`{template}`: unmatched `}}` (write `}}}}` for a brace)"
-            ));
+            return Err(PlaceholderError::UnmatchedBrace { template: owned() });
         } else {
             let end = rest
                 .find('}')
-                .ok_or_else(|| format!("`{template}`: unclosed `{{` (write `{{{{` for a brace)"))?;
+                .ok_or_else(|| PlaceholderError::UnclosedBrace { template: owned() })?;
             let inner = &rest[1..end];
             let (name, choice) = match inner.split_once('?') {
                 Some((name, options)) => {
@@ -59,9 +73,10 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
                 None => (inner, None),
             };
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "`{template}`: `{{{inner}}}` is not `{{name}}` or `{{name?A:B}}`"
-                ));
+                return Err(PlaceholderError::NotAPlaceholder {
+                    template: owned(),
+                    inner: inner.to_owned(),
+                });
             }
             pieces.push(Piece::Var { name, choice });
             rest = &rest[end + 1..];
@@ -71,7 +86,7 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
 }
 
 /// The variable names `template` refers to, in order.
-pub fn placeholders(template: &str) -> Result<Vec<String>, String> {
+pub fn placeholders(template: &str) -> Result<Vec<String>, PlaceholderError> {
     Ok(parse(template)?
         .into_iter()
         .filter_map(|p| match p {
@@ -101,15 +116,19 @@ fn truthy(value: &Value) -> bool {
 }
 
 /// `template` with every placeholder replaced from `vars`.
-pub fn substitute(template: &str, vars: &BTreeMap<String, Value>) -> Result<String, String> {
+pub fn substitute(
+    template: &str,
+    vars: &BTreeMap<String, Value>,
+) -> Result<String, PlaceholderError> {
     let mut out = String::new();
     for piece in parse(template)? {
         match piece {
             Piece::Text(t) => out.push_str(t),
             Piece::Var { name, choice } => {
-                let value = vars
-                    .get(name)
-                    .ok_or_else(|| format!("`{template}`: no variable `{name}`"))?;
+                let value = vars.get(name).ok_or_else(|| PlaceholderError::NoVariable {
+                    template: template.to_owned(),
+                    name: name.to_owned(),
+                })?;
                 match choice {
                     Some((yes, no)) => out.push_str(if truthy(value) { yes } else { no }),
                     None => out.push_str(&text(value)),
@@ -163,13 +182,21 @@ mod tests {
     #[test]
     fn malformed_templates_say_what_is_wrong() {
         let v = vars();
-        assert!(substitute("{tp", &v).unwrap_err().contains("unclosed `{`"));
-        assert!(substitute("tp}", &v).unwrap_err().contains("unmatched `}`"));
+        assert!(substitute("{tp", &v)
+            .unwrap_err()
+            .to_string()
+            .contains("unclosed `{`"));
+        assert!(substitute("tp}", &v)
+            .unwrap_err()
+            .to_string()
+            .contains("unmatched `}`"));
         assert!(substitute("{nope}", &v)
             .unwrap_err()
+            .to_string()
             .contains("no variable `nope`"));
         assert!(substitute("{a b}", &v)
             .unwrap_err()
+            .to_string()
             .contains("is not `{name}`"));
     }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use clap::ValueEnum;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -125,24 +124,18 @@ pub enum Embedded {
 }
 
 /// OpenAI-compatible endpoint flavour (`--adapter openai-chat|openai-completions`).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
     /// `/v1/chat/completions`
     #[default]
-    #[value(name = "openai-chat", aliases = ["openai", "chat"])]
     Chat,
     /// `/v1/completions`
-    #[value(name = "openai-completions", alias = "completions")]
     Completions,
 }
 
 /// Where token counts of prompts come from.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenizerChoice {
     /// The server's `/tokenize` when it has one, else `cl100k_base`.
@@ -151,10 +144,8 @@ pub enum TokenizerChoice {
     /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
     Server,
     /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
-    #[value(name = "cl100k_base")]
     Cl100kBase,
     /// tiktoken `o200k_base` (approximate for non-OpenAI models).
-    #[value(name = "o200k_base")]
     O200kBase,
 }
 
@@ -264,9 +255,7 @@ fn default_timeout() -> f64 {
 }
 
 /// Open-loop inter-arrival distribution.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrival {
     /// Evenly spaced sends.

@@ -1,15 +1,35 @@
 //! Semantic checks a JSON schema cannot express: one load mode, positive values,
-//! a parseable base URL. Each error is `(field, message)`.
+//! a parseable base URL, thresholds that parse and have what they read. Each error names
+//! the field.
 
 use super::template::placeholders;
+use super::thresholds::{is_compared_metric, thresholds_of};
 use super::{Arrival, Scenario, ServerSpec};
 
-fn err(field: &str, msg: &str) -> Result<(), (String, String)> {
-    Err((field.to_owned(), msg.to_owned()))
+/// A scenario field that is not valid, with the reason.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `load.concurrency[1]`.
+    pub field: String,
+    pub message: String,
 }
 
-/// Checks a parsed scenario; on failure returns the dotted field path and the reason.
-pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+fn err(field: &str, msg: &str) -> Result<(), FieldError> {
+    Err(FieldError::new(field, msg))
+}
+
+/// Checks a parsed scenario; on failure names the field and the reason.
+pub fn validate(s: &Scenario) -> Result<(), FieldError> {
     if s.name.trim().is_empty() {
         return err("name", "must not be empty");
     }
@@ -29,7 +49,8 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
         match embedded {
             super::Embedded::Sim => {
                 let name = s.target.profile.as_deref().unwrap_or_default();
-                crate::sim::profile(name).map_err(|e| ("target.profile".to_owned(), e))?;
+                crate::sim::profile(name)
+                    .map_err(|e| FieldError::new("target.profile", e.to_string()))?;
             }
         }
         return validate_rest(s);
@@ -62,7 +83,7 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
 }
 
 /// Checks everything but the target.
-fn validate_rest(s: &Scenario) -> Result<(), (String, String)> {
+fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
     validate_matrix(s)?;
     let w = &s.workload;
     if w.input_tokens.is_empty() {
@@ -124,12 +145,10 @@ fn validate_rest(s: &Scenario) -> Result<(), (String, String)> {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
     in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")?;
-    if let Some(spec) = &s.thresholds {
-        crate::compare::slo::thresholds_of(spec)?;
-    }
+    validate_thresholds(s)?;
     for (metric, t) in &s.compare {
         let field = format!("compare.{metric}");
-        if !crate::compare::verdict::is_compared_metric(metric) {
+        if !is_compared_metric(metric) {
             return err(&field, "unknown metric; expected e.g. ttft_ms.p50, itl_ms.p99, output_tokens_per_s, goodput or error_rate");
         }
         in_range(
@@ -170,39 +189,54 @@ fn validate_rest(s: &Scenario) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// The SLO thresholds parse, and those of goodput have an `slo` to measure it by.
+fn validate_thresholds(s: &Scenario) -> Result<(), FieldError> {
+    let Some(spec) = &s.thresholds else {
+        return Ok(());
+    };
+    let thresholds = thresholds_of(spec)?;
+    if s.slo.is_none() && thresholds.iter().any(|t| t.metric == "goodput") {
+        return err(
+            "thresholds.goodput[0]",
+            "needs an `slo` (goodput is the share of requests that meet it)",
+        );
+    }
+    Ok(())
+}
+
 /// The launch's port in `server.command` and `target.base_url`.
 pub const PORT_PLACEHOLDER: &str = "{port}";
 /// Names a matrix variable cannot take: the harness sets them.
 const RESERVED: [&str; 4] = ["port", "input_tokens", "concurrency", "rate"];
 
-fn validate_matrix(s: &Scenario) -> Result<(), (String, String)> {
+fn validate_matrix(s: &Scenario) -> Result<(), FieldError> {
     for (name, values) in &s.matrix {
         let field = format!("matrix.{name}");
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err((field, "names are letters, digits and `_`".into()));
+            return err(&field, "names are letters, digits and `_`");
         }
         if RESERVED.contains(&name.as_str()) {
-            return Err((field, "is set by the harness; choose another name".into()));
+            return err(&field, "is set by the harness; choose another name");
         }
         if values.is_empty() {
-            return Err((field, "must list at least one value".into()));
+            return err(&field, "must list at least one value");
         }
         if let Some(i) = values
             .iter()
             .position(|v| !(v.is_number() || v.is_string() || v.is_boolean()))
         {
-            return Err((
-                format!("{field}[{i}]"),
-                "expected a number, a string or a boolean".into(),
-            ));
+            return err(
+                &format!("{field}[{i}]"),
+                "expected a number, a string or a boolean",
+            );
         }
     }
     Ok(())
 }
 
-fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), (String, String)> {
+fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), FieldError> {
     if server.command.first().is_none_or(|p| p.trim().is_empty()) {
-        return Err(("server.command".into(), "must name a program".into()));
+        return err("server.command", "must name a program");
     }
     let templates = server
         .command
@@ -217,20 +251,17 @@ fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), (String, Str
         )
         .chain(server.cwd.iter().map(|c| ("server.cwd".to_owned(), c)));
     for (field, template) in templates {
-        for name in placeholders(template).map_err(|e| (field.clone(), e))? {
+        for name in placeholders(template).map_err(|e| FieldError::new(&field, e.to_string()))? {
             if name != "port" && !s.matrix.contains_key(&name) {
-                return Err((
-                    field,
+                return Err(FieldError::new(
+                    &field,
                     format!("`{{{name}}}` is neither a matrix variable nor `{{port}}`"),
                 ));
             }
         }
     }
     if !server.ready.path.starts_with('/') {
-        return Err((
-            "server.ready.path".into(),
-            "expected a path such as /health".into(),
-        ));
+        return err("server.ready.path", "expected a path such as /health");
     }
     in_range(
         "server.ready.timeout_s",
@@ -256,18 +287,12 @@ const MAX_RATE: f64 = 1_000_000.0;
 const MAX_BURSTINESS: f64 = 1000.0;
 
 /// `value` must be finite, above `above` and at most `max`.
-fn in_range(
-    field: &str,
-    value: f64,
-    above: f64,
-    max: f64,
-    unit: &str,
-) -> Result<(), (String, String)> {
+fn in_range(field: &str, value: f64, above: f64, max: f64, unit: &str) -> Result<(), FieldError> {
     if value.is_finite() && value > above && value <= max {
         Ok(())
     } else {
-        Err((
-            field.to_owned(),
+        Err(FieldError::new(
+            field,
             format!("must be above {above} and at most {max} {unit}, got {value}"),
         ))
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::result::Failure;
-use crate::scenario::{substitute, ServerSpec};
+use crate::scenario::{substitute, PlaceholderError, ServerSpec};
 use crate::secret::Secret;
 
 /// Lines of the log kept with a failure.
@@ -59,10 +59,26 @@ pub struct Launch {
     api_key: Option<Secret>,
 }
 
-fn expand_env(text: &str) -> Result<String, String> {
+/// A server command that cannot be resolved for a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Placeholder(#[from] PlaceholderError),
+    #[error("`{text}`: {message}")]
+    Environment { text: String, message: String },
+    #[error("the command is empty once its placeholders are replaced")]
+    EmptyCommand,
+    #[error("server.ready.path: {0}")]
+    ReadyPath(String),
+}
+
+fn expand_env(text: &str) -> Result<String, LaunchError> {
     shellexpand::env(text)
         .map(|t| t.into_owned())
-        .map_err(|e| format!("`{text}`: {e}"))
+        .map_err(|e| LaunchError::Environment {
+            text: text.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 impl Launch {
@@ -75,7 +91,7 @@ impl Launch {
         base_url: &reqwest::Url,
         log: PathBuf,
         api_key: Option<&Secret>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, LaunchError> {
         let mut vars = values.clone();
         if let Some(port) = port {
             vars.insert("port".into(), Value::from(port));
@@ -91,20 +107,20 @@ impl Launch {
             shown_argv.push(api_key.map_or(arg.clone(), |k| k.scrub(&arg)));
         }
         if argv.is_empty() {
-            return Err("the command is empty once its placeholders are replaced".into());
+            return Err(LaunchError::EmptyCommand);
         }
         let env = spec
             .env
             .iter()
             .map(|(k, v)| Ok((k.clone(), expand_env(&substitute(v, &vars)?)?)))
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, LaunchError>>()?;
         let cwd = match &spec.cwd {
             Some(c) => Some(PathBuf::from(expand_env(&substitute(c, &vars)?)?)),
             None => None,
         };
         let ready_url = base_url
             .join(spec.ready.path.trim_start_matches('/'))
-            .map_err(|e| format!("server.ready.path: {e}"))?;
+            .map_err(|e| LaunchError::ReadyPath(e.to_string()))?;
         Ok(Self {
             argv,
             shown_argv,
@@ -116,6 +132,35 @@ impl Launch {
             log,
             api_key: api_key.cloned(),
         })
+    }
+}
+
+/// A server program that cannot be started here.
+#[derive(Debug, thiserror::Error)]
+pub enum NotLaunchable {
+    #[error("its server program `{0}` is not installed")]
+    NotInstalled(String),
+    #[error("its server program `{program}`: {message}")]
+    Environment { program: String, message: String },
+}
+
+/// Whether the program of a server command can be started: a path that exists, or a name
+/// found on `PATH` (`${VAR}` references expanded first).
+pub fn launchable(program: &str) -> Result<(), NotLaunchable> {
+    let expanded = shellexpand::env(program).map_err(|e| NotLaunchable::Environment {
+        program: program.to_owned(),
+        message: e.to_string(),
+    })?;
+    let found = if expanded.contains('/') {
+        Path::new(expanded.as_ref()).exists()
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join(expanded.as_ref()).is_file())
+        })
+    };
+    match found {
+        true => Ok(()),
+        false => Err(NotLaunchable::NotInstalled(expanded.into_owned())),
     }
 }
 

@@ -2,10 +2,10 @@
 //! server sweeps, launching and stopping it.
 
 mod launch;
-mod metrics;
 mod probe;
+mod scrape;
 
-pub use launch::{kill_all, Launch, RunningServer};
-pub use metrics::{scrape, MetricsRecorder, ServerMetrics};
+pub use launch::{kill_all, launchable, Launch, LaunchError, NotLaunchable, RunningServer};
+pub use scrape::{scrape, MetricsRecorder, ScrapeError};
 
-pub use probe::{first_model, reachable, server_info, ServerInfo};
+pub use probe::{first_model, reachable, server_info, ModelListError};

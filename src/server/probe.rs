@@ -3,31 +3,27 @@
 //! be read is recorded as unknown.
 
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::json_call;
+use crate::client::{json_call, SideCallError};
+use crate::result::ServerInfo;
 use crate::secret::redacted;
 
-/// The server as recorded in a result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServerInfo {
-    pub base_url: String,
-    pub model: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The command line the harness launched it with (server sweeps; the first
-    /// configuration's, each one's in the result's `servers`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub args: Vec<String>,
+/// Why the served model could not be learnt.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelListError {
+    #[error(transparent)]
+    Call(#[from] SideCallError),
+    #[error("GET /v1/models listed no model")]
+    Empty,
 }
 
 async fn get_json(
     http: &reqwest::Client,
     base: &reqwest::Url,
     path: &str,
-) -> Result<Value, String> {
-    let url = base.join(path).map_err(|e| e.to_string())?;
+) -> Result<Value, SideCallError> {
+    let url = base.join(path).expect("a relative path joins any http URL");
     json_call(http, Method::GET, &url, None).await
 }
 
@@ -46,12 +42,15 @@ pub async fn reachable(base: &reqwest::Url) -> bool {
 }
 
 /// The id of the first model listed by `/v1/models`.
-pub async fn first_model(http: &reqwest::Client, base: &reqwest::Url) -> Result<String, String> {
+pub async fn first_model(
+    http: &reqwest::Client,
+    base: &reqwest::Url,
+) -> Result<String, ModelListError> {
     let list = get_json(http, base, "v1/models").await?;
     list["data"][0]["id"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| "GET /v1/models listed no model".to_owned())
+        .ok_or(ModelListError::Empty)
 }
 
 /// The server's identity, as far as it tells.

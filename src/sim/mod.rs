@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use emitter::EmitterConfig;
 pub use engine::EngineConfig;
-pub use profile::{profile, Profile, PROFILES};
+pub use profile::{profile, Profile, UnknownProfile, PROFILES};
 
 /// Faults injected per request (fractions of requests; they add up to at most 1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,28 +49,44 @@ pub const KNOBS: [&str; 4] = [
     "kv_capacity_tokens",
 ];
 
+/// A simulator configuration that cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimConfigError {
+    #[error(transparent)]
+    Profile(#[from] UnknownProfile),
+    #[error("matrix value {name}: expected {expected}")]
+    Value {
+        name: &'static str,
+        expected: &'static str,
+    },
+}
+
 /// An engine configuration from a profile and a configuration's matrix values
 /// ([`KNOBS`]; others are ignored). Without
 /// chunked prefill the default budget is the whole context, as in vLLM.
 pub fn engine_config(
     profile_name: &str,
     values: &BTreeMap<String, Value>,
-) -> Result<EngineConfig, String> {
+) -> Result<EngineConfig, SimConfigError> {
     let mut profile = profile(profile_name)?.clone();
     let chunked_prefill = match values.get("chunked_prefill") {
         None => true,
-        Some(v) => v
-            .as_bool()
-            .ok_or("matrix value chunked_prefill: expected true or false")?,
+        Some(v) => v.as_bool().ok_or(SimConfigError::Value {
+            name: "chunked_prefill",
+            expected: "true or false",
+        })?,
     };
-    let number = |name: &str| -> Result<Option<u32>, String> {
+    let number = |name: &'static str| -> Result<Option<u32>, SimConfigError> {
         values
             .get(name)
             .map(|v| {
                 v.as_u64()
                     .filter(|&n| n >= 1 && n <= u64::from(u32::MAX))
                     .map(|n| n as u32)
-                    .ok_or_else(|| format!("matrix value {name}: expected a positive whole number"))
+                    .ok_or(SimConfigError::Value {
+                        name,
+                        expected: "a positive whole number",
+                    })
             })
             .transpose()
     };

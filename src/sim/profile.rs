@@ -85,13 +85,24 @@ pub const PROFILES: [Profile; 3] = [
     },
 ];
 
+/// A profile name that is not one of [`PROFILES`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown simulator profile `{name}`; expected one of {}", known())]
+pub struct UnknownProfile {
+    pub name: String,
+}
+
+fn known() -> String {
+    let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
+    names.join(", ")
+}
+
 /// The profile called `name`.
-pub fn profile(name: &str) -> Result<&'static Profile, String> {
-    PROFILES.iter().find(|p| p.name == name).ok_or_else(|| {
-        let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
-        format!(
-            "unknown simulator profile `{name}`; expected one of {}",
-            names.join(", ")
-        )
-    })
+pub fn profile(name: &str) -> Result<&'static Profile, UnknownProfile> {
+    PROFILES
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| UnknownProfile {
+            name: name.to_owned(),
+        })
 }

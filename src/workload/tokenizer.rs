@@ -114,7 +114,7 @@ impl Tokenizer {
                 };
                 let answer = json_call(http, Method::POST, url, Some(&body))
                     .await
-                    .map_err(WorkloadError::Tokenizer)?;
+                    .map_err(|e| WorkloadError::Tokenizer(e.to_string()))?;
                 answer["count"]
                     .as_u64()
                     .map(|n| n as usize)

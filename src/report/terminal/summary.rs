@@ -1,7 +1,6 @@
 //! The end-of-run summary for the terminal: one row per point, then errors and goodput.
 
-use super::format::table;
-use crate::monitor::GpuReading;
+use super::table;
 use crate::result::RunResult;
 
 fn num(value: f64) -> String {
@@ -10,36 +9,6 @@ fn num(value: f64) -> String {
     } else {
         format!("{value:.1}")
     }
-}
-
-/// The seed's device table (`nvidia-smi`): one row per GPU.
-pub fn gpu_table(readings: &[GpuReading]) -> String {
-    let mut table = table(
-        &[
-            "GPU",
-            "name",
-            "memory used",
-            "memory total",
-            "util",
-            "temp",
-            "power",
-        ],
-        2..7,
-    );
-    let or_dash =
-        |v: Option<f64>, unit: &str| v.map_or("-".to_owned(), |v| format!("{v:.0} {unit}"));
-    for r in readings {
-        table.add_row([
-            r.index.to_string(),
-            r.name.clone(),
-            format!("{:.0} MiB", r.memory_used_mib),
-            format!("{:.0} MiB", r.memory_total_mib),
-            or_dash(r.utilization_pct, "%"),
-            or_dash(r.temperature_c, "°C"),
-            or_dash(r.power_w, "W"),
-        ]);
-    }
-    format!("{table}\n")
 }
 
 /// The summary table of a run, followed by error and goodput lines per point.

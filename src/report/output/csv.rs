@@ -34,10 +34,14 @@ fn cell(value: Option<&Value>) -> String {
     }
 }
 
-/// The CSV text: `scenario`, `point`, the `params.*` columns, then the figures.
-pub fn csv(result: &RunResult) -> Result<String, csv::Error> {
+/// The CSV text of `results`: `scenario`, `point`, the `params.*` columns, then the
+/// figures.
+pub fn render<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Result<String, csv::Error> {
     let mut rows = Vec::new();
-    for point in &result.points {
+    for (result, point) in results
+        .into_iter()
+        .flat_map(|r| r.points.iter().map(move |p| (r, p)))
+    {
         let mut value = serde_json::to_value(point).map_err(std::io::Error::from)?;
         if let Value::Object(map) = &mut value {
             map.remove("histograms");
@@ -45,10 +49,10 @@ pub fn csv(result: &RunResult) -> Result<String, csv::Error> {
         }
         let mut flat = BTreeMap::new();
         flatten("", &value, &mut flat);
-        rows.push((point.id.clone(), flat));
+        rows.push((&result.scenario.name, &point.id, flat));
     }
     let mut columns: Vec<String> = Vec::new();
-    for (_, flat) in &rows {
+    for (_, _, flat) in &rows {
         for key in flat.keys() {
             if !columns.contains(key) {
                 columns.push(key.clone());
@@ -63,8 +67,8 @@ pub fn csv(result: &RunResult) -> Result<String, csv::Error> {
         .map(str::to_owned)
         .chain(columns.iter().cloned());
     writer.write_record(header)?;
-    for (id, flat) in &rows {
-        let record = [result.scenario.name.clone(), id.clone()]
+    for (scenario, id, flat) in &rows {
+        let record = [scenario.to_string(), id.to_string()]
             .into_iter()
             .chain(columns.iter().map(|c| cell(flat.get(c))));
         writer.write_record(record)?;

@@ -7,32 +7,23 @@
 use std::collections::BTreeMap;
 
 use openmetrics_parser::{prometheus::parse_prometheus, PrometheusValue};
-use serde::{Deserialize, Serialize};
+
+use crate::result::ServerMetrics;
+
+/// A scrape that failed or could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrapeError {
+    /// No answer (connection, timeout), the URL left out.
+    #[error("{0}")]
+    Transport(reqwest::Error),
+    #[error("HTTP {0}")]
+    Status(reqwest::StatusCode),
+    #[error("not Prometheus text: {0}")]
+    Parse(String),
+}
 
 /// Series families kept; others (process, Python, HTTP) are the server's plumbing.
 const PREFIXES: [&str; 3] = ["vllm:", "sglang:", "llamacpp:"];
-
-/// What the server's metrics say about one point.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServerMetrics {
-    /// Scrapes that succeeded, and those that failed.
-    pub scrapes: u32,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub failed_scrapes: u32,
-    /// Counter increases over the window (histogram `_sum` and `_count` included).
-    pub deltas: BTreeMap<String, f64>,
-    /// Gauge maxima during the window.
-    pub peaks: BTreeMap<String, f64>,
-    /// Gauge means during the window.
-    pub means: BTreeMap<String, f64>,
-    /// Figures computed from the deltas: `prefix_cache_hit_rate` (vLLM).
-    #[serde(default)]
-    pub derived: BTreeMap<String, f64>,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
 
 /// One scrape: counters and gauges by name, summed over label sets.
 #[derive(Debug, Default)]
@@ -41,8 +32,8 @@ struct Reading {
     gauges: BTreeMap<String, f64>,
 }
 
-fn parse(text: &str) -> Result<Reading, String> {
-    let exposition = parse_prometheus(text).map_err(|e| format!("{e:?}"))?;
+fn parse(text: &str) -> Result<Reading, ScrapeError> {
+    let exposition = parse_prometheus(text).map_err(|e| ScrapeError::Parse(format!("{e:?}")))?;
     let mut reading = Reading::default();
     for (name, family) in &exposition.families {
         if !PREFIXES.iter().any(|p| name.starts_with(p)) {
@@ -104,7 +95,7 @@ pub struct MetricsRecorder {
 
 impl MetricsRecorder {
     /// Adds one scrape's text, or a failed scrape.
-    pub fn add(&mut self, scrape: Result<String, String>) {
+    pub fn add(&mut self, scrape: Result<String, ScrapeError>) {
         match scrape.and_then(|text| parse(&text)) {
             Ok(reading) => self.readings.push(reading),
             Err(e) => {
@@ -165,20 +156,18 @@ impl MetricsRecorder {
 }
 
 /// The text of `url` (the server's `/metrics`), within two seconds.
-pub async fn scrape(http: &reqwest::Client, url: &reqwest::Url) -> Result<String, String> {
+pub async fn scrape(http: &reqwest::Client, url: &reqwest::Url) -> Result<String, ScrapeError> {
+    let transport = |e: reqwest::Error| ScrapeError::Transport(e.without_url());
     let response = http
         .get(url.clone())
         .timeout(std::time::Duration::from_secs(2))
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(transport)?;
     if !response.status().is_success() {
-        return Err(format!("HTTP {}", response.status()));
+        return Err(ScrapeError::Status(response.status()));
     }
-    response
-        .text()
-        .await
-        .map_err(|e| e.without_url().to_string())
+    response.text().await.map_err(transport)
 }
 
 #[cfg(test)]
@@ -244,7 +233,7 @@ python_gc_objects_collected_total{generation="0"} 1234.0
         let mut recorder = MetricsRecorder::default();
         recorder.add(Ok(vllm(0, 0.0, 3, 1000, 100, 10)));
         recorder.add(Ok(vllm(8, 0.75, 3, 1500, 200, 12)));
-        recorder.add(Err("timeout".into()));
+        recorder.add(Err(ScrapeError::Parse("timeout".into())));
         recorder.add(Ok(vllm(4, 0.5, 5, 2000, 300, 20)));
         let m = recorder.summary().unwrap();
         assert_eq!((m.scrapes, m.failed_scrapes), (3, 1));

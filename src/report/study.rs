@@ -1,13 +1,12 @@
-//! The tables of the seed's report template, read from a run: input length (case, latency,
-//! tokens/s, GPU memory), concurrency (mean, max, min latency) and chunked prefill on vs off
-//! with the speed-up. Latency here is end-to-end, as in the seed. Each row keeps the index
-//! of its point in the result, so a rendered figure can be traced to the JSON.
+//! The seed study's sections, read from a run (the templates lay them out as tables): input
+//! length (case, latency, tokens/s, GPU memory), concurrency (mean, max, min latency) and
+//! chunked prefill on vs off with the speed-up. Latency here is end-to-end, as in the seed.
+//! Each row keeps the index of its point in the result, so a rendered figure can be traced
+//! to the JSON.
 
 use serde::Serialize;
 
-use super::axes;
-use super::context::gpu_vram_peak_mib;
-use super::figures::chunked_pairs;
+use super::axes::{self, chunked_pairs};
 use crate::result::{PointResult, RunResult};
 
 /// A row of the input-length table: the point at the lowest load of its input length.
@@ -57,9 +56,9 @@ pub struct ChunkedRow {
     pub speedup_pct: Option<f64>,
 }
 
-/// The seed's tables of one run.
+/// The seed study's rows of one run.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct SeedTables {
+pub struct Study {
     pub input_lengths: Vec<InputRow>,
     pub loads: Vec<LoadRow>,
     pub chunked_prefill: Vec<ChunkedRow>,
@@ -101,16 +100,16 @@ fn note(point: &PointResult) -> String {
     notes.join("; ")
 }
 
-/// Builds the seed's tables from `result`.
-pub fn seed_tables(result: &RunResult) -> SeedTables {
-    let mut tables = SeedTables {
+/// The seed study's rows of `result`.
+pub fn study(result: &RunResult) -> Study {
+    let mut study = Study {
         load_title: result
             .points
             .iter()
             .find_map(axes::load)
             .map_or("load", |(name, _)| axes::load_title(name))
             .to_owned(),
-        ..SeedTables::default()
+        ..Study::default()
     };
     let load_of = |p: &PointResult| axes::load(p).map_or(0.0, |l| l.1);
     // Points that were not measured have no figures (the warnings say why).
@@ -123,7 +122,7 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
                 .iter()
                 .min_by(|a, b| load_of(a).total_cmp(&load_of(b)))
             {
-                tables.input_lengths.push(InputRow {
+                study.input_lengths.push(InputRow {
                     point: index_of(result, lowest),
                     config: config.clone(),
                     case: case(input),
@@ -134,13 +133,13 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
                     e2e_mean_ms: lowest.latency_ms.e2e.mean,
                     ttft_p50_ms: lowest.latency_ms.ttft.p50,
                     output_tokens_per_s: lowest.throughput.output_tokens_per_s,
-                    gpu_vram_peak_mib: gpu_vram_peak_mib(lowest),
+                    gpu_vram_peak_mib: lowest.gpu_vram_peak_mib(),
                     note: note(lowest),
                 });
             }
             for point in of_input {
                 let e2e = &point.latency_ms.e2e;
-                tables.loads.push(LoadRow {
+                study.loads.push(LoadRow {
                     point: index_of(result, point),
                     config: config.clone(),
                     input_tokens: input as u64,
@@ -156,7 +155,7 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
         axes::group_by(measured(), |p| axes::config(p, &[axes::CHUNKED_PREFILL]))
     {
         for pair in chunked_pairs(&members) {
-            tables.chunked_prefill.push(ChunkedRow {
+            study.chunked_prefill.push(ChunkedRow {
                 on_point: index_of(result, pair.on),
                 off_point: index_of(result, pair.off),
                 config: config.clone(),
@@ -170,5 +169,5 @@ pub fn seed_tables(result: &RunResult) -> SeedTables {
             });
         }
     }
-    tables
+    study
 }

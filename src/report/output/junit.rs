@@ -4,12 +4,16 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::format::describe;
 use crate::compare::verdict::{fails, FailOn, Verdict};
 use crate::compare::Comparison;
+use crate::report::format::describe;
 
 /// The JUnit XML document of `comparisons`.
-pub fn junit_xml(comparisons: &[Comparison], fail_on: FailOn, strict: bool) -> String {
+pub fn render<'a>(
+    comparisons: impl IntoIterator<Item = &'a Comparison>,
+    fail_on: FailOn,
+    strict: bool,
+) -> String {
     let mut report = Report::new("llm-loadtest");
     for comparison in comparisons {
         let mut suite = TestSuite::new(comparison.scenario.as_str());

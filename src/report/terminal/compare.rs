@@ -1,9 +1,9 @@
 //! The terminal table of a comparison: what needs attention first (regressions, warnings,
 //! mismatches, missing points), the unchanged metrics counted in one line, and a verdict.
 
-use super::format::{change, table, value};
-use crate::compare::verdict::Verdict;
+use super::table;
 use crate::compare::Comparison;
+use crate::report::format::{change, value, verdict_counts};
 
 /// The table of one scenario's comparison followed by a one-line summary.
 pub fn compare_table(comparison: &Comparison) -> String {
@@ -35,17 +35,13 @@ pub fn compare_table(comparison: &Comparison) -> String {
         .iter()
         .filter(|r| !r.verdict.is_listed())
         .count();
-    let mut counts: Vec<(Verdict, usize)> = Vec::new();
-    for row in &comparison.rows {
-        match counts.iter_mut().find(|(v, _)| *v == row.verdict) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((row.verdict, 1)),
-        }
-    }
-    let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+    let unlisted = match unchanged {
+        1 => "1 row with no change or a met SLO is not listed".to_owned(),
+        n => format!("{n} rows with no change or a met SLO are not listed"),
+    };
     format!(
-        "{}: {}\n{table}\n{unchanged} rows with no change or a met SLO are not listed\n",
+        "{}: {}\n{table}\n{unlisted}\n",
         comparison.scenario,
-        summary.join(", ")
+        verdict_counts(&comparison.rows)
     )
 }

@@ -1,0 +1,171 @@
+//! `llm-loadtest compare [RESULT...]`: compares results with their baselines, prints the
+//! verdict table, writes `compare.md` (the pull-request comment) and `compare.html`, and
+//! optionally JUnit XML, GitHub annotations and the job summary; exits 1 when a verdict
+//! fails the check. Without results, it first runs every scenario in `scenarios/` whose
+//! target is available here, saying why it skips the others.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use tokio::runtime::Runtime;
+
+use llm_loadtest::compare::verdict::fails;
+use llm_loadtest::compare::{self, baseline, Comparison};
+use llm_loadtest::report::output::{self, Document, Format};
+use llm_loadtest::report::terminal::compare_table;
+use llm_loadtest::report::{annotations, Subject, Templates};
+use llm_loadtest::result::RunResult;
+use llm_loadtest::run::{availability, RunOptions};
+use llm_loadtest::scenario::{self, Plan};
+
+use super::run::measure;
+use super::{say, sayln, Outcome};
+use crate::cli::CompareArgs;
+
+pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
+    // Templates first: a broken one should fail before a long run, not after.
+    let templates = Templates::load(args.templates.as_deref())?;
+    let results = if args.results.is_empty() {
+        match run_available_scenarios(runtime)? {
+            Some(results) if results.is_empty() => {
+                anyhow::bail!(
+                    "no scenario in scenarios/ has a target that answers; nothing to compare"
+                )
+            }
+            Some(results) => results,
+            None => return Ok(Outcome::Interrupted),
+        }
+    } else {
+        args.results.clone()
+    };
+    let compared = compare_with_baselines(&results, args)?;
+    let subjects: Vec<Subject> = compared
+        .iter()
+        .map(|(current, baseline, comparison)| Subject {
+            current,
+            baseline: Some(baseline),
+            comparison: Some(comparison),
+        })
+        .collect();
+    let comparisons: Vec<&Comparison> = compared.iter().map(|(_, _, c)| c).collect();
+    let (fail_on, strict) = (args.fail_on.into(), args.strict);
+    write_outputs(args, Document::new(&subjects, fail_on, strict), &templates)?;
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        say!(
+            "{}",
+            annotations(comparisons.iter().copied(), fail_on, strict)
+        );
+    }
+    let failed = comparisons
+        .iter()
+        .flat_map(|c| &c.rows)
+        .any(|r| fails(r.verdict, fail_on, strict));
+    sayln!("{}", if failed { "FAIL" } else { "PASS" });
+    Ok(if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Each result with its baseline and their comparison, the table of each printed.
+fn compare_with_baselines(
+    results: &[PathBuf],
+    args: &CompareArgs,
+) -> anyhow::Result<Vec<(RunResult, RunResult, Comparison)>> {
+    let mut compared = Vec::new();
+    for path in results {
+        let current = baseline::read_result(path)?;
+        let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
+        if !baseline_path.exists() {
+            anyhow::bail!(
+                "{}: no baseline for scenario `{}`; create it with `llm-loadtest baseline update {}`",
+                baseline_path.display(),
+                current.scenario.name,
+                path.display()
+            );
+        }
+        let baseline = baseline::read_result(&baseline_path)?;
+        let comparison = compare::compare(&baseline, &current, args.seed);
+        say!("{}", compare_table(&comparison));
+        compared.push((current, baseline, comparison));
+    }
+    Ok(compared)
+}
+
+/// JUnit XML when asked for, `compare.md` and `compare.html` in the reports folder, and
+/// the Markdown appended to GitHub's job summary when there is one.
+fn write_outputs(
+    args: &CompareArgs,
+    document: Document,
+    templates: &Templates,
+) -> anyhow::Result<()> {
+    let md_path = args.reports.join("compare.md");
+    let html_path = args.reports.join("compare.html");
+    let document = document.with_full_report(html_path.display().to_string());
+    if let Some(path) = &args.junit {
+        output::write(path, &document.render(Format::Junit, templates)?)?;
+    }
+    let markdown = document.render(Format::Markdown, templates)?;
+    output::write(&md_path, &markdown)?;
+    output::write(&html_path, &document.render(Format::Html, templates)?)?;
+    sayln!("reports: {} and {}", md_path.display(), html_path.display());
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) {
+        append(&path, &markdown).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Appends `text` to the file at `path` (GitHub's job summary is one file per step).
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+/// Runs every scenario in `scenarios/` whose target is available, writing
+/// `reports/results/<scenario>.json`; says why it skips the others. `None` when
+/// interrupted.
+fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathBuf>>> {
+    let mut results = Vec::new();
+    for file in scenario_files()? {
+        let plan = match Plan::new(scenario::load_file(&file)?, None, &file) {
+            Ok(plan) => plan,
+            Err(e) => {
+                sayln!("skipped {}: {e}", file.display());
+                continue;
+            }
+        };
+        if let Err(why) = runtime.block_on(availability(&plan)) {
+            sayln!("skipped {}: {why}", file.display());
+            continue;
+        }
+        let output = Path::new(baseline::DEFAULT_RESULTS).join(format!("{}.json", plan.name));
+        let options = RunOptions {
+            output: Some(output.clone()),
+            requests_out: None,
+        };
+        match measure(&plan, &options, runtime)? {
+            Some(result) if !result.partial => results.push(output),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(results))
+}
+
+/// The scenario files in `scenarios/`, in name order, without the JSON Schema.
+fn scenario_files() -> anyhow::Result<Vec<PathBuf>> {
+    let dir = Path::new(scenario::DEFAULT_DIR);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json") && !p.ends_with(scenario::SCHEMA_FILE)
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,122 @@
+//! The subcommands, one file each, named after the subcommand: this module parses nothing
+//! (that is `cli.rs`) and measures nothing (that is the library); it turns parsed arguments
+//! into library calls and prints what a person needs. Here: dispatch, the one async
+//! runtime, logging, standard output that ends quietly on a closed pipe, and exit codes:
+//! 0 pass, 1 regression, SLO breach or points not measured (their server failed), 2 usage,
+//! input or harness error, 130 interrupted.
+
+mod baseline;
+mod compare;
+mod gpu;
+mod info;
+mod report;
+mod run;
+mod schema;
+mod sim;
+mod validate;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use tokio::runtime::Runtime;
+
+use crate::cli::{BaselineCommand, Cli, Command};
+
+/// Usage, input or harness error.
+pub const EXIT_USAGE: u8 = 2;
+/// Interrupted by Ctrl-C; a partial result was written.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// A regression (or whatever `--fail-on` names) or an SLO breach was found.
+    Failed,
+    /// Some inputs were invalid (`validate`).
+    Invalid,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::Invalid => EXIT_USAGE,
+            Outcome::Interrupted => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// Logs to stderr; `LLM_LOADTEST_LOG` sets the filter (default `warn`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LLM_LOADTEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Set once standard output's reader has gone.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output; `false` once its reader has gone (`| head`): the rest is
+/// dropped quietly and the command goes on, its files still written.
+pub fn print(text: std::fmt::Arguments) -> bool {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return false;
+    }
+    let mut out = std::io::stdout().lock();
+    let written = out.write_fmt(text).and_then(|()| out.flush());
+    if written.is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+    written.is_ok()
+}
+
+/// `print!` to standard output, quiet on a closed pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::print(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to standard output, quiet on a closed pipe.
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        $crate::commands::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use {say, sayln};
+
+/// The async runtime of every command. One thread: the client's work per chunk is a few
+/// microseconds, and a single thread spares the cross-thread wake-ups (futex) that would
+/// cost more than the work itself and take CPU from a server sharing the machine.
+fn runtime() -> anyhow::Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs a parsed command.
+pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
+    let runtime = runtime()?;
+    match cli.command {
+        Command::Schema => schema::execute(),
+        Command::Validate { files } => Ok(validate::execute(&files)),
+        Command::Baseline(BaselineCommand::Update { results, baselines }) => {
+            baseline::update(results, &baselines)
+        }
+        Command::Run(args) => run::execute(&args, &runtime),
+        Command::Compare(args) => compare::execute(&args, &runtime),
+        Command::Report(args) => report::execute(&args),
+        Command::Info => info::execute(),
+        Command::Gpu { watch } => gpu::execute(watch),
+        Command::Sim(args) => sim::execute(&args, &runtime),
+    }
+}

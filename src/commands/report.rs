@@ -1,0 +1,45 @@
+//! `llm-loadtest report RESULT [--baseline B] [--format md|html|csv|json] [--out FILE]`:
+//! renders one result, compared with a baseline when one is given, to a file (written
+//! atomically) or to standard output.
+
+use llm_loadtest::compare::{self, baseline, verdict::FailOn};
+use llm_loadtest::report::output::{self, Document, Format};
+use llm_loadtest::report::{Subject, Templates};
+
+use super::{say, sayln, Outcome};
+use crate::cli::ReportArgs;
+
+pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
+    let templates = Templates::load(args.templates.as_deref())?;
+    let current = baseline::read_result(&args.result)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(baseline::read_result)
+        .transpose()?;
+    let comparison = baseline
+        .as_ref()
+        .map(|b| compare::compare(b, &current, args.seed));
+    let subjects = [Subject {
+        current: &current,
+        baseline: baseline.as_ref(),
+        comparison: comparison.as_ref(),
+    }];
+    let format = args
+        .format
+        .map(Format::from)
+        .or_else(|| args.out.as_deref().and_then(Format::from_path))
+        .filter(|f| *f != Format::Junit)
+        .unwrap_or(Format::Markdown);
+    let text = Document::new(&subjects, FailOn::default(), false).render(format, &templates)?;
+    match &args.out {
+        Some(path) => {
+            output::write(path, &text)?;
+            sayln!("report: {}", path.display());
+        }
+        None => {
+            say!("{text}");
+        }
+    }
+    Ok(Outcome::Success)
+}

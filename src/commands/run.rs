@@ -1,0 +1,168 @@
+//! `llm-loadtest run [SCENARIO] [flags]`: measures a scenario file or the ad-hoc flags,
+//! prints the summary, the scenario's SLO checks and the points that could not be measured,
+//! and writes the result. Ctrl-C (or SIGTERM, SIGHUP) keeps what was measured. Measuring
+//! with that handling is shared with `compare`, which runs scenarios too.
+
+use std::path::PathBuf;
+
+use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
+
+use llm_loadtest::atomic;
+use llm_loadtest::compare::slo;
+use llm_loadtest::report::terminal::summary_table;
+use llm_loadtest::result::RunResult;
+use llm_loadtest::run::{run_plan, RunError, RunOptions};
+use llm_loadtest::scenario::{self, Plan, Scenario, ScenarioError};
+use llm_loadtest::server::kill_all;
+
+use super::{say, sayln, Outcome, EXIT_INTERRUPTED};
+use crate::cli::RunArgs;
+
+pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
+    let (scenario, origin) = scenario_of(args)?;
+    let plan = Plan::new(scenario, args.api_key.clone(), &origin)?;
+    let options = RunOptions {
+        output: args.output.clone(),
+        requests_out: args.requests_out.clone(),
+    };
+    match measure(&plan, &options, runtime)? {
+        Some(result) if !result.partial => {
+            let slo = report_slo_checks(&result);
+            Ok(if report_failed_points(&result) {
+                Outcome::Failed
+            } else {
+                slo
+            })
+        }
+        _ => Ok(Outcome::Interrupted),
+    }
+}
+
+/// The scenario of a `run`, from its file or its flags, with target overrides applied.
+fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
+    let Some(path) = &args.scenario else {
+        let origin = PathBuf::from("command line");
+        let s = args.to_scenario();
+        scenario::validate(&s).map_err(|e| ScenarioError::Invalid {
+            path: origin.clone(),
+            // The only scenario field a flag can make invalid past clap's own checks.
+            field: if e.field == "target.base_url" {
+                "--server".into()
+            } else {
+                e.field
+            },
+            message: e.message,
+        })?;
+        return Ok((s, origin));
+    };
+    let mut scenario = scenario::load_file(path)?;
+    if let Some(server) = &args.server {
+        scenario.target.base_url = server.clone();
+    }
+    if let Some(model) = &args.model {
+        scenario.target.model = Some(model.clone());
+    }
+    Ok((scenario, path.clone()))
+}
+
+/// Runs a plan with Ctrl-C handling, prints its summary and writes its result. `None` when
+/// interrupted before the first point; a result interrupted later is marked partial.
+pub(super) fn measure(
+    plan: &Plan,
+    options: &RunOptions,
+    runtime: &Runtime,
+) -> anyhow::Result<Option<RunResult>> {
+    let result = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let handler = tokio::spawn(stop_on_ctrl_c(cancel.clone()));
+        let result = run_plan(plan, options, &cancel).await;
+        // The next plan (compare runs several) gets a handler of its own.
+        handler.abort();
+        result
+    });
+    let result = match result {
+        Err(RunError::Interrupted) => {
+            eprintln!("interrupted before the first point: nothing was measured");
+            return Ok(None);
+        }
+        other => other?,
+    };
+    say!("{}", summary_table(&result));
+    if let Some(path) = &options.output {
+        atomic::write_json(path, &result)?;
+        sayln!("result: {}", path.display());
+    }
+    if result.partial {
+        eprintln!("interrupted: the result holds the points measured so far, marked partial");
+    }
+    Ok(Some(result))
+}
+
+/// Prints the scenario's SLO thresholds checked on every point; fails on a breach.
+fn report_slo_checks(result: &RunResult) -> Outcome {
+    let checks = slo::check(result);
+    for check in &checks {
+        let value = check
+            .value
+            .map_or("no value".to_owned(), |v| format!("{v:.3}"));
+        let mark = if check.holds { "✓" } else { "✗" };
+        sayln!("{mark} {} at {}: {value}", check.threshold, check.point);
+    }
+    if checks.iter().any(|c| !c.holds) {
+        sayln!("FAIL: SLO thresholds breached");
+        return Outcome::Failed;
+    }
+    Outcome::Success
+}
+
+/// Prints the points that could not be measured; whether there were any.
+fn report_failed_points(result: &RunResult) -> bool {
+    let failed: Vec<_> = result
+        .points
+        .iter()
+        .filter_map(|p| Some((&p.id, p.failure.as_ref()?)))
+        .collect();
+    for (id, failure) in &failed {
+        sayln!("✗ {id}: {failure}");
+    }
+    if !failed.is_empty() {
+        let logs: Vec<&str> = result.servers.iter().map(|s| s.log.as_str()).collect();
+        let verb = if failed.len() == 1 { "was" } else { "were" };
+        sayln!(
+            "FAIL: {} of {} points {verb} not measured (server logs: {})",
+            failed.len(),
+            result.points.len(),
+            logs.join(", ")
+        );
+    }
+    !failed.is_empty()
+}
+
+/// First Ctrl-C (or SIGTERM, SIGHUP: a cancelled CI job, a closed terminal): stop starting
+/// requests and finish with a partial result, stopping launched servers. Second: kill the
+/// servers and quit.
+async fn stop_on_ctrl_c(cancel: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let mut stop = async || {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+            r = hup.recv() => r.is_some(),
+        }
+    };
+    if stop().await {
+        eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
+        cancel.cancel();
+        if stop().await {
+            kill_all();
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
+}

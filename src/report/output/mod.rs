@@ -1,0 +1,105 @@
+//! Report outputs: one file per format behind [`Format`], rendered from one [`Document`]
+//! and written by [`write`], which writes atomically like every file of the harness. The
+//! `compare` and `report` commands render and write their outputs here.
+
+mod csv;
+mod html;
+mod json;
+mod junit;
+mod markdown;
+
+use std::path::Path;
+
+use super::context::{build, Report, Subject};
+use super::templates::{TemplateError, Templates};
+use crate::atomic::{self, WriteError};
+use crate::compare::verdict::FailOn;
+
+pub use markdown::COMMENT_LIMIT;
+
+/// A report output that could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// The formats of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown for a pull-request comment or job summary, shortened to fit a comment.
+    Markdown,
+    /// Self-contained HTML with charts.
+    Html,
+    /// One row per point with every summary figure.
+    Csv,
+    /// The data the templates see.
+    Json,
+    /// JUnit XML of the comparisons, one test case per point and metric.
+    Junit,
+}
+
+impl Format {
+    /// The format a file name implies (`.md`, `.html`, `.csv`, `.json`, `.xml`).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()? {
+            "md" | "markdown" => Some(Self::Markdown),
+            "html" | "htm" => Some(Self::Html),
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            "xml" => Some(Self::Junit),
+            _ => None,
+        }
+    }
+}
+
+/// What every format of one report is rendered from: the results and their comparisons,
+/// and the report the templates see, built from them once.
+pub struct Document<'a> {
+    subjects: &'a [Subject<'a>],
+    report: Report,
+    fail_on: FailOn,
+    strict: bool,
+}
+
+impl<'a> Document<'a> {
+    /// The document of `subjects`; `fail_on` and `strict` decide which verdicts fail.
+    pub fn new(subjects: &'a [Subject<'a>], fail_on: FailOn, strict: bool) -> Self {
+        Self {
+            subjects,
+            report: build(subjects, fail_on, strict),
+            fail_on,
+            strict,
+        }
+    }
+
+    /// Names where the full report is, for the note of a shortened Markdown report.
+    pub fn with_full_report(mut self, location: impl Into<String>) -> Self {
+        self.report.full_report = Some(location.into());
+        self
+    }
+
+    /// The document in `format` (`templates` serve Markdown and HTML).
+    pub fn render(&self, format: Format, templates: &Templates) -> Result<String, OutputError> {
+        let results = || self.subjects.iter().map(|s| s.current);
+        let comparisons = || self.subjects.iter().filter_map(|s| s.comparison);
+        Ok(match format {
+            Format::Markdown => markdown::render(templates, &self.report)?,
+            Format::Html => html::render(templates, &self.report)?,
+            Format::Csv => csv::render(results())?,
+            Format::Json => json::render(&self.report)?,
+            Format::Junit => junit::render(comparisons(), self.fail_on, self.strict),
+        })
+    }
+}
+
+/// Writes a rendered output to `path` atomically.
+pub fn write(path: &Path, text: &str) -> Result<(), OutputError> {
+    Ok(atomic::write(path, text.as_bytes())?)
+}

@@ -1,0 +1,207 @@
+//! One point of a result: request counts, throughput, token counts, latency summaries,
+//! the schedule's lag, goodput, the histograms the summaries came from, and what was
+//! sampled beside the load (GPU, server metrics, the harness's CPU).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CpuTime, Failure, GpuStats, ServerMetrics};
+use crate::scenario::Slo;
+
+/// One measured point.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PointResult {
+    /// Stable id: sorted `key=value` pairs of `params`.
+    pub id: String,
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// True when the point was interrupted before its planned end.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// Set when the point could not be measured (fully): its server failed to start or
+    /// died during it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    pub requests: RequestCounts,
+    /// From the first send to the last response of the measured requests.
+    pub duration_s: f64,
+    pub throughput: Throughput,
+    pub tokens: TokenStats,
+    pub latency_ms: Latencies,
+    pub schedule: Schedule,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<Goodput>,
+    /// Base64 HdrHistogram V2+DEFLATE in microseconds, keyed like `latency_ms`.
+    pub histograms: BTreeMap<String, String>,
+    /// CPU the harness spent during this point's measured window.
+    pub client_cpu: CpuTime,
+    /// Each GPU over the measured window (NVML; absent without GPUs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu: Vec<GpuStats>,
+    /// The server's Prometheus metrics over the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_metrics: Option<ServerMetrics>,
+}
+
+impl PointResult {
+    /// Peak GPU memory used during the point, summed over its GPUs; `None` without readings.
+    pub fn gpu_vram_peak_mib(&self) -> Option<f64> {
+        (!self.gpu.is_empty()).then(|| self.gpu.iter().map(|g| g.memory_used_peak_mib).sum())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub total: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// Failures by kind (`http_500`, `timeout`, `stream_truncated`, ...).
+    pub errors: BTreeMap<String, u64>,
+    /// The first message of each kind (the server's error body, truncated; any API key
+    /// scrubbed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_samples: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Throughput {
+    pub requests_per_s: f64,
+    pub output_tokens_per_s: f64,
+    pub total_tokens_per_s: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TokenStats {
+    /// Mean prompt tokens per successful request (server usage when reported, else planned).
+    pub input_mean: f64,
+    pub output_mean: f64,
+    /// `server_usage`, `chunks` (one token per text chunk), or `mixed`.
+    pub source: String,
+    /// Planned prompt length of the point.
+    pub input_planned: u32,
+    /// Largest |server-counted − planned| prompt length seen (server usage only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_max_error: Option<u32>,
+    /// Largest number of prompt tokens served from the server's prefix cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_max: Option<u32>,
+}
+
+/// Latency summaries. `*_from_scheduled` are measured from the scheduled send time
+/// (open loop: they include the client's own lateness, avoiding coordinated omission).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Latencies {
+    pub ttft: Summary,
+    pub tpot: Summary,
+    pub itl: Summary,
+    pub e2e: Summary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_from_scheduled: Option<Summary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e2e_from_scheduled: Option<Summary>,
+}
+
+/// The latencies by name, in the order reports show them.
+pub const LATENCY_NAMES: [&str; 4] = ["ttft", "tpot", "itl", "e2e"];
+
+impl Latencies {
+    /// The summary of `ttft`, `tpot`, `itl` or `e2e` (a `_ms` suffix is accepted).
+    pub fn get(&self, name: &str) -> Option<&Summary> {
+        match name.strip_suffix("_ms").unwrap_or(name) {
+            "ttft" => Some(&self.ttft),
+            "tpot" => Some(&self.tpot),
+            "itl" => Some(&self.itl),
+            "e2e" => Some(&self.e2e),
+            _ => None,
+        }
+    }
+}
+
+/// Scheduled vs actual send times: client queue time (closed loop) or lateness (open loop).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Schedule {
+    pub send_lag_ms: Summary,
+    /// Requests sent more than [`LATE_SEND_MS`] after their scheduled time.
+    pub late_sends: u64,
+}
+
+/// A send later than this after its scheduled time counts as late (tokio timers have 1 ms
+/// granularity, so smaller lags are the clock, not the client falling behind).
+pub const LATE_SEND_MS: f64 = 5.0;
+
+/// Summary statistics in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub count: u64,
+}
+
+/// How many requests met one criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionCount {
+    pub threshold_ms: f64,
+    pub met: u64,
+}
+
+/// Goodput of a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Goodput {
+    pub slo: Slo,
+    /// `met / total`, 0 when no request was sent.
+    pub ratio: f64,
+    pub met: u64,
+    pub total: u64,
+    /// Keyed by criterion (`ttft_ms`, `tpot_ms`, `e2e_ms`).
+    pub per_criterion: BTreeMap<String, CriterionCount>,
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+impl fmt::Display for Goodput {
+    /// The seed's format: `Goodput: 87.0% (87/100 requests met SLO)` and one line per
+    /// criterion.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Goodput: {:.1}% ({}/{} requests met SLO)",
+            percent(self.met, self.total),
+            self.met,
+            self.total
+        )?;
+        for (name, c) in &self.per_criterion {
+            let label = name.trim_end_matches("_ms").to_uppercase();
+            write!(
+                f,
+                "\n  - {label} < {}ms: {}/{} ({:.0}%)",
+                c.threshold_ms,
+                c.met,
+                self.total,
+                percent(c.met, self.total)
+            )?;
+        }
+        if self.per_criterion.len() > 1 {
+            write!(
+                f,
+                "\n  - All (AND): {}/{} ({:.0}%)",
+                self.met,
+                self.total,
+                percent(self.met, self.total)
+            )?;
+        }
+        Ok(())
+    }
+}

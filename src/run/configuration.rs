@@ -1,0 +1,143 @@
+//! One launch of a run: the configurations that share a server, in order. Opens the
+//! session, prepares, measures each point, closes the session. A server that cannot start,
+//! cannot be used or dies fails the points it cannot serve, and the run goes on; Ctrl-C
+//! stops at the next boundary, keeping what was measured.
+
+use tokio_util::sync::CancellationToken;
+
+use super::point::{self, PointContext};
+use super::prepare::{prepare, Prepared};
+use super::record::RunRecord;
+use super::session::Session;
+use super::{RunError, Shared};
+use crate::client::request_uri;
+use crate::result::Failure;
+use crate::scenario::{Plan, PointSpec, ServerSource};
+
+/// The points of a launch, each with its position in the plan (which seeds its arrivals).
+type Specs<'a> = [(usize, &'a PointSpec)];
+
+/// Runs the points of the configurations in `launch` (indices into the plan's).
+pub(super) async fn run(
+    plan: &Plan,
+    launch: &[usize],
+    shared: &Shared,
+    record: &mut RunRecord,
+    cancel: &CancellationToken,
+) -> Result<(), RunError> {
+    let specs: Vec<(usize, &PointSpec)> = plan
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| launch.contains(&p.configuration))
+        .collect();
+    let values = plan.server_values(launch[0]);
+    let opened = tokio::select! {
+        opened = Session::open(plan, &shared.server_logs, &shared.http, &values) => opened,
+        _ = cancel.cancelled() => return Ok(()),
+    };
+    let session = match opened {
+        Ok(session) => session,
+        Err(error) => {
+            record.add_server(error.server);
+            fail(record, &specs, &error.failure);
+            record.checkpoint();
+            return Ok(());
+        }
+    };
+    let uri = request_uri(
+        &session
+            .base_url
+            .join(shared.adapter.path())
+            .expect("a relative path joins any http URL"),
+    )?;
+    let prepared = prepare_session(plan, shared, session, &uri, record, &specs, cancel).await?;
+    let Some((mut session, prepared)) = prepared else {
+        return Ok(());
+    };
+    let base_url = session.base_url.clone();
+    let context = PointContext::new(plan, shared, &base_url, uri, prepared)?;
+    let died = measure_points(&context, &mut session, &specs, record, cancel).await;
+    record.add_server(session.close(died).await);
+    record.checkpoint();
+    Ok(())
+}
+
+/// Prints why a configuration failed and records its points as not measured.
+fn fail(record: &mut RunRecord, specs: &Specs<'_>, failure: &Failure) {
+    eprintln!("configuration failed: {failure}");
+    record.fail_points(specs.iter().map(|(_, spec)| *spec), failure);
+}
+
+/// Prepares the session's server (generation at `uri`) and records what was learnt.
+/// `None`, the session closed, when Ctrl-C came first or a launched server cannot be used
+/// (which fails the launch's points); an error when a server not launched here cannot be.
+async fn prepare_session(
+    plan: &Plan,
+    shared: &Shared,
+    mut session: Session,
+    uri: &http::Uri,
+    record: &mut RunRecord,
+    specs: &Specs<'_>,
+    cancel: &CancellationToken,
+) -> Result<Option<(Session, Prepared)>, RunError> {
+    let (http, streams, adapter) = (&shared.http, &shared.streams, shared.adapter.as_ref());
+    let prepared = tokio::select! {
+        prepared = prepare(plan, http, streams, &session.base_url, uri, adapter) => prepared,
+        _ = cancel.cancelled() => {
+            record.add_server(session.close(None).await);
+            return Ok(None);
+        }
+    };
+    match prepared {
+        Ok(prepared) => {
+            if let Some(server) = &mut session.record {
+                server.version = prepared.server.version.clone();
+            }
+            record.learn(&prepared, session.command());
+            Ok(Some((session, prepared)))
+        }
+        Err(e) if matches!(plan.server, ServerSource::Launched(_)) => {
+            let failure = Failure {
+                reason: format!("cannot use the launched server: {e}"),
+                log_tail: Vec::new(),
+            };
+            fail(record, specs, &failure);
+            record.add_server(session.close(Some(failure)).await);
+            record.checkpoint();
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Measures the points in order; after a server died, the rest fail with its reason.
+/// Returns that failure, if any.
+async fn measure_points(
+    context: &PointContext<'_>,
+    session: &mut Session,
+    specs: &Specs<'_>,
+    record: &mut RunRecord,
+    cancel: &CancellationToken,
+) -> Option<Failure> {
+    let mut died: Option<Failure> = None;
+    for &(position, spec) in specs {
+        if cancel.is_cancelled() {
+            break;
+        }
+        if let Some(failure) = &died {
+            record.fail_points([spec], failure);
+            continue;
+        }
+        let result = point::measure(context, session, position, spec, &mut record.log, cancel);
+        let point = result.await;
+        if point.requests.total == 0 && cancel.is_cancelled() {
+            break; // interrupted during warmup: nothing of this point was measured
+        }
+        if let Some(failure) = &point.failure {
+            died = Some(failure.clone());
+        }
+        record.push_point(point);
+    }
+    died
+}

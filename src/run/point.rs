@@ -1,0 +1,141 @@
+//! One point of a configuration: its load, beside the sampling of GPUs and server metrics
+//! and the watch over a launched server, all over the point's measured window. The point's
+//! result is built once, from its requests and what was sampled; a server that dies during
+//! it stops the point and is recorded as its failure.
+
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::prepare::Prepared;
+use super::session::Session;
+use super::{RunError, Shared};
+use crate::client::{request_uri, GenerationParams};
+use crate::load::{run_point, Driver, PointSettings, RequestLog};
+use crate::metrics::PointFacts;
+use crate::monitor::WindowMonitor;
+use crate::result::{Failure, PointResult};
+use crate::scenario::{Plan, PointSpec};
+use crate::workload::PromptFactory;
+
+/// What the points of one configuration share.
+pub(super) struct PointContext<'a> {
+    plan: &'a Plan,
+    shared: &'a Shared,
+    /// The generation endpoint.
+    uri: http::Uri,
+    /// The model list, fetched to open connections before a window.
+    models_uri: http::Uri,
+    params: GenerationParams,
+    factory: PromptFactory,
+    /// Tokens the server adds around a prompt.
+    overhead: u32,
+    monitor: WindowMonitor<'a>,
+}
+
+impl<'a> PointContext<'a> {
+    /// The context of the configuration served at `base_url` (generation at `uri`).
+    pub fn new(
+        plan: &'a Plan,
+        shared: &'a Shared,
+        base_url: &reqwest::Url,
+        uri: http::Uri,
+        prepared: Prepared,
+    ) -> Result<Self, RunError> {
+        let sampling = &plan.monitor;
+        let metrics_url = (sampling.metrics_interval_ms > 0)
+            .then(|| {
+                base_url
+                    .join(sampling.metrics_path.trim_start_matches('/'))
+                    .ok()
+            })
+            .flatten();
+        let models_url = base_url
+            .join("v1/models")
+            .unwrap_or_else(|_| base_url.clone());
+        Ok(Self {
+            params: GenerationParams {
+                max_tokens: plan.request.output_tokens,
+                ignore_eos: prepared.ignore_eos(plan),
+                stream: plan.request.stream,
+                model: prepared.model,
+            },
+            overhead: prepared.probe.template_overhead.unwrap_or(0),
+            factory: prepared.factory,
+            models_uri: request_uri(&models_url)?,
+            uri,
+            monitor: WindowMonitor {
+                http: &shared.http,
+                metrics_url,
+                metrics_interval: Duration::from_millis(sampling.metrics_interval_ms),
+                gpus: shared.gpus.clone(),
+                gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
+            },
+            plan,
+            shared,
+        })
+    }
+}
+
+/// Measures the point `spec`, at `position` in the plan (which seeds its arrivals).
+pub(super) async fn measure(
+    ctx: &PointContext<'_>,
+    session: &mut Session,
+    position: usize,
+    spec: &PointSpec,
+    log: &mut RequestLog,
+    cancel: &CancellationToken,
+) -> PointResult {
+    let plan = ctx.plan;
+    tracing::info!("point {}/{}: {}", position + 1, plan.points.len(), spec.id);
+    let measuring = Notify::new();
+    let settings = PointSettings {
+        content_tokens: spec.input_tokens.saturating_sub(ctx.overhead).max(1),
+        warmup: plan.warmup,
+        stop: plan.stop,
+        slo: plan.slo.as_ref(),
+        arrival_seed: plan.seed.wrapping_add(position as u64),
+        api_key: plan.target.api_key.as_ref(),
+        measuring: &measuring,
+    };
+    // Stops the point on Ctrl-C, or at once when its server dies.
+    let stop_point = cancel.child_token();
+    let driver = Driver {
+        http: &ctx.shared.streams,
+        uri: &ctx.uri,
+        adapter: ctx.shared.adapter.as_ref(),
+        params: &ctx.params,
+        factory: &ctx.factory,
+        timeout: plan.timeout,
+        cancel: &stop_point,
+        next_index: &ctx.shared.next_index,
+        run_id: &ctx.shared.run_id,
+        models_uri: &ctx.models_uri,
+    };
+    let done = CancellationToken::new();
+    let load = async {
+        let measured = run_point(&driver, spec, &settings, log).await;
+        done.cancel();
+        measured
+    };
+    let (measured, (server_metrics, gpu), death) = tokio::join!(
+        load,
+        ctx.monitor.watch(&measuring, &done),
+        session.watch(&done, &stop_point)
+    );
+    let failure = death.map(|failure| Failure {
+        reason: format!("the server died during the point: {}", failure.reason),
+        ..failure
+    });
+    if let Some(failure) = &failure {
+        eprintln!("{}: {failure}", spec.id);
+    }
+    let facts = PointFacts {
+        gpu,
+        server_metrics,
+        failure,
+        ..measured.facts
+    };
+    measured.accumulator.finish(spec, facts)
+}

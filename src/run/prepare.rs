@@ -1,0 +1,67 @@
+//! What a configuration learns from its server before measuring: the model (the plan's, or
+//! the first the server lists), a tokenizer and the prompt vocabulary calibrated to it, the
+//! tokens the server adds around a prompt and whether it takes `ignore_eos` (one probe
+//! request), and the server's identity.
+
+use super::RunError;
+use crate::client::{Adapter, StreamClient};
+use crate::result::ServerInfo;
+use crate::scenario::Plan;
+use crate::server::{first_model, server_info};
+use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer};
+
+/// What a run learns about its target before measuring.
+pub(super) struct Prepared {
+    pub model: String,
+    pub tokenizer: Tokenizer,
+    pub factory: PromptFactory,
+    pub probe: Probe,
+    pub server: ServerInfo,
+}
+
+impl Prepared {
+    /// Whether requests may ask for `ignore_eos`: the plan asks and the server takes it.
+    pub fn ignore_eos(&self, plan: &Plan) -> bool {
+        plan.request.ignore_eos && !self.probe.ignore_eos_rejected
+    }
+}
+
+/// Prepares the server at `base_url`, whose generation endpoint is `uri`.
+pub(super) async fn prepare(
+    plan: &Plan,
+    http: &reqwest::Client,
+    streams: &StreamClient,
+    base_url: &reqwest::Url,
+    uri: &http::Uri,
+    adapter: &dyn Adapter,
+) -> Result<Prepared, RunError> {
+    let target = &plan.target;
+    let model = match &target.model {
+        Some(m) => m.clone(),
+        None => first_model(http, base_url).await.map_err(RunError::Model)?,
+    };
+    let tokenizer = Tokenizer::resolve(target.tokenizer, http, base_url, &model).await?;
+    let factory = PromptFactory::calibrate(&tokenizer, plan.seed).await?;
+    let ignore_eos = plan.request.ignore_eos;
+    let probe = probe_server(
+        streams,
+        uri,
+        adapter,
+        &model,
+        &factory,
+        ignore_eos,
+        plan.timeout,
+    )
+    .await;
+    if probe.ignore_eos_rejected {
+        tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
+    }
+    let server = server_info(http, base_url, &model).await;
+    Ok(Prepared {
+        model,
+        tokenizer,
+        factory,
+        probe,
+        server,
+    })
+}

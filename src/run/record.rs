@@ -1,0 +1,153 @@
+//! The result of a run as it grows: begun with what is known before measuring (and
+//! checkpointed at once, so that an unwritable output fails before the first point),
+//! completed by the first preparation, then points and launched servers appended, each
+//! change checkpointed atomically when an output path is given. It also holds the
+//! request log that the points append to.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use super::prepare::Prepared;
+use super::{RunError, RunOptions};
+use crate::atomic;
+use crate::load::RequestLog;
+use crate::monitor::peak_rss_mib;
+use crate::result::{
+    ClientCost, CpuTime, Environment, Failure, GpuEnvironment, Host, PointResult, PromptInfo,
+    RunResult, ServerInfo, ServerRun, Tool, SCHEMA_VERSION,
+};
+use crate::scenario::{Plan, PointSpec};
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// A run's result while it is measured.
+pub(super) struct RunRecord {
+    result: RunResult,
+    output: Option<PathBuf>,
+    /// One JSON line per measured request, when asked for.
+    pub log: RequestLog,
+    /// Whether a configuration has been prepared (the result learnt the model and prompts).
+    prepared: bool,
+}
+
+impl RunRecord {
+    /// The result before the first point, written to the output at once.
+    pub fn start(
+        plan: &Plan,
+        options: &RunOptions,
+        gpus: GpuEnvironment,
+    ) -> Result<Self, RunError> {
+        let result = RunResult {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            scenario: plan.record.clone(),
+            started_at: now_rfc3339(),
+            finished_at: String::new(),
+            // Checkpoints written during the run are partial until the last point is done.
+            partial: true,
+            environment: Environment {
+                host: Host::current(),
+                gpus,
+                server: ServerInfo::default(),
+            },
+            prompts: PromptInfo {
+                tokenizer: String::new(),
+                exact: false,
+                template_overhead_tokens: None,
+                seed: plan.seed,
+            },
+            client: ClientCost::default(),
+            servers: Vec::new(),
+            points: Vec::new(),
+        };
+        if let Some(path) = &options.output {
+            atomic::write_json(path, &result)?;
+        }
+        let log = match &options.requests_out {
+            Some(path) => RequestLog::create(path).map_err(|source| atomic::WriteError {
+                path: path.clone(),
+                source,
+            })?,
+            None => RequestLog::disabled(),
+        };
+        Ok(Self {
+            result,
+            output: options.output.clone(),
+            log,
+            prepared: false,
+        })
+    }
+
+    /// Rewrites the output with what was measured so far; a failure only warns.
+    pub fn checkpoint(&self) {
+        if let Some(path) = &self.output {
+            if let Err(e) = atomic::write_json(path, &self.result) {
+                tracing::warn!("cannot checkpoint the result: {e}");
+            }
+        }
+    }
+
+    /// Records what the first preparation learnt: model, server, prompt sizing. Later
+    /// configurations' preparations change nothing here.
+    pub fn learn(&mut self, prepared: &Prepared, server_command: Vec<String>) {
+        if std::mem::replace(&mut self.prepared, true) {
+            return;
+        }
+        let result = &mut self.result;
+        result.scenario.target.model = Some(prepared.model.clone());
+        result.scenario.workload.ignore_eos &= !prepared.probe.ignore_eos_rejected;
+        result.environment.server = ServerInfo {
+            args: server_command,
+            ..prepared.server.clone()
+        };
+        result.prompts = PromptInfo {
+            tokenizer: prepared.tokenizer.name().to_owned(),
+            exact: prepared.tokenizer.is_exact(),
+            template_overhead_tokens: prepared.probe.template_overhead,
+            seed: result.prompts.seed,
+        };
+    }
+
+    /// Records `specs` as not measured, for `failure`.
+    pub fn fail_points<'a>(
+        &mut self,
+        specs: impl IntoIterator<Item = &'a PointSpec>,
+        failure: &Failure,
+    ) {
+        let failed = specs.into_iter().map(|spec| PointResult {
+            id: spec.id.clone(),
+            params: spec.params.clone(),
+            failure: Some(failure.clone()),
+            ..PointResult::default()
+        });
+        self.result.points.extend(failed);
+    }
+
+    /// Appends a measured point and checkpoints.
+    pub fn push_point(&mut self, point: PointResult) {
+        self.result.client.measuring_cpu += point.client_cpu;
+        self.result.points.push(point);
+        self.result.finished_at = now_rfc3339();
+        self.checkpoint();
+    }
+
+    /// Appends the record of a configuration's server, if one was launched or started.
+    pub fn add_server(&mut self, server: Option<ServerRun>) {
+        self.result.servers.extend(server);
+    }
+
+    /// The final result; an error when the run was cancelled before anything happened.
+    pub fn finish(mut self, cancelled: bool) -> Result<RunResult, RunError> {
+        if !self.prepared && self.result.points.is_empty() && cancelled {
+            return Err(RunError::Interrupted);
+        }
+        let result = &mut self.result;
+        result.partial = cancelled;
+        result.finished_at = now_rfc3339();
+        result.client.cpu = CpuTime::now();
+        result.client.peak_rss_mib = peak_rss_mib();
+        Ok(self.result)
+    }
+}
