@@ -12,8 +12,30 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use llm_loadtest::compare::baseline::DEFAULT_BASELINES;
 use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
-use llm_loadtest::scenario::{AdhocRun, Api, Arrival, Preset, Scenario, Slo, TokenizerChoice};
+use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice};
 use llm_loadtest::secret::Secret;
+
+/// A flag's value enum (clap's spelling and help) that maps one to one onto the library
+/// enum `$target` of the same variant names, which knows nothing of clap.
+macro_rules! value_enum {
+    ($(#[$doc:meta])* $name:ident => $target:ident {
+        $($(#[$attr:meta])* $variant:ident,)+
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        pub enum $name {
+            $($(#[$attr])* $variant,)+
+        }
+
+        impl From<$name> for $target {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => $target::$variant,)+
+                }
+            }
+        }
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -105,27 +127,18 @@ pub struct SimArgs {
     pub emit_tokens_per_chunk: u32,
 }
 
-/// Output formats of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// Markdown for a pull-request comment or job summary
-    Md,
-    /// Self-contained HTML with charts
-    Html,
-    /// One row per point with every summary figure
-    Csv,
-    /// The data the templates see
-    Json,
-}
-
-impl From<ReportFormat> for Format {
-    fn from(format: ReportFormat) -> Self {
-        match format {
-            ReportFormat::Md => Format::Markdown,
-            ReportFormat::Html => Format::Html,
-            ReportFormat::Csv => Format::Csv,
-            ReportFormat::Json => Format::Json,
-        }
+value_enum! {
+    /// Output formats of `report`.
+    ReportFormat => Format {
+        /// Markdown for a pull-request comment or job summary
+        #[value(name = "md")]
+        Markdown,
+        /// Self-contained HTML with charts
+        Html,
+        /// One row per point with every summary figure
+        Csv,
+        /// The data the templates see
+        Json,
     }
 }
 
@@ -191,6 +204,8 @@ pub enum BaselineCommand {
     },
 }
 
+/// `run`'s arguments; what the ad-hoc ones mean (`adhoc`, `to_scenario`) is in
+/// `commands::run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario file (JSON); without it, the flags below describe the run
@@ -300,151 +315,74 @@ pub fn parse_goodput(text: &str) -> Result<Slo, String> {
         .map_err(|e: llm_loadtest::scenario::SloSyntaxError| e.to_string())
 }
 
-impl RunArgs {
-    /// The run the flags describe (no scenario file given).
-    pub fn adhoc(&self) -> AdhocRun {
-        let a = &self.adhoc;
-        AdhocRun {
-            base_url: self.server.clone().unwrap_or_default(),
-            model: self.model.clone(),
-            preset: a.preset.map(Into::into),
-            concurrency: a.concurrency.clone(),
-            request_rate: a.request_rate.clone(),
-            arrival: a.arrival.map(Into::into),
-            burstiness: a.burstiness,
-            requests: a.num_prompts,
-            duration_s: a.duration,
-            input_tokens: a.input_len,
-            output_tokens: a.output_len,
-            stream: !a.no_stream,
-            ignore_eos: !a.allow_eos,
-            warmup: a.warmup,
-            timeout_s: a.timeout,
-            api: a.adapter.into(),
-            slo: a.goodput.clone(),
-            tokenizer: a.tokenizer.into(),
-            seed: a.seed,
-        }
-    }
-
-    /// The scenario the flags describe.
-    pub fn to_scenario(&self) -> Scenario {
-        self.adhoc().scenario()
+value_enum! {
+    /// `--preset`.
+    PresetArg => Preset {
+        /// concurrency 1,5,10; 50 prompts; 128 in / 64 out
+        Quick,
+        /// concurrency 1,10,50,100; 200 prompts; 256 in / 128 out
+        Standard,
+        /// concurrency 10,50,100,200,500; 500 prompts; 512 in / 256 out
+        Stress,
     }
 }
 
-/// `--preset`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PresetArg {
-    /// concurrency 1,5,10; 50 prompts; 128 in / 64 out
-    Quick,
-    /// concurrency 1,10,50,100; 200 prompts; 256 in / 128 out
-    Standard,
-    /// concurrency 10,50,100,200,500; 500 prompts; 512 in / 256 out
-    Stress,
-}
-
-impl From<PresetArg> for Preset {
-    fn from(preset: PresetArg) -> Self {
-        match preset {
-            PresetArg::Quick => Preset::Quick,
-            PresetArg::Standard => Preset::Standard,
-            PresetArg::Stress => Preset::Stress,
-        }
+value_enum! {
+    /// `--adapter`: the API flavour.
+    AdapterArg => Api {
+        /// `/v1/chat/completions`
+        #[value(name = "openai-chat", aliases = ["openai", "chat"])]
+        Chat,
+        /// `/v1/completions`
+        #[value(name = "openai-completions", alias = "completions")]
+        Completions,
     }
 }
 
-/// `--adapter`: the API flavour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AdapterArg {
-    /// `/v1/chat/completions`
-    #[value(name = "openai-chat", aliases = ["openai", "chat"])]
-    Chat,
-    /// `/v1/completions`
-    #[value(name = "openai-completions", alias = "completions")]
-    Completions,
-}
-
-impl From<AdapterArg> for Api {
-    fn from(adapter: AdapterArg) -> Self {
-        match adapter {
-            AdapterArg::Chat => Api::Chat,
-            AdapterArg::Completions => Api::Completions,
-        }
+value_enum! {
+    /// `--tokenizer`: where token counts of prompts come from.
+    TokenizerArg => TokenizerChoice {
+        /// The server's `/tokenize` when it has one, else `cl100k_base`.
+        Auto,
+        /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
+        Server,
+        /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
+        #[value(name = "cl100k_base")]
+        Cl100kBase,
+        /// tiktoken `o200k_base` (approximate for non-OpenAI models).
+        #[value(name = "o200k_base")]
+        O200kBase,
     }
 }
 
-/// `--tokenizer`: where token counts of prompts come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokenizerArg {
-    /// The server's `/tokenize` when it has one, else `cl100k_base`.
-    Auto,
-    /// The server's `/tokenize` (vLLM, SGLang, llama.cpp); an error when missing.
-    Server,
-    /// tiktoken `cl100k_base` (approximate for non-OpenAI models).
-    #[value(name = "cl100k_base")]
-    Cl100kBase,
-    /// tiktoken `o200k_base` (approximate for non-OpenAI models).
-    #[value(name = "o200k_base")]
-    O200kBase,
-}
-
-impl From<TokenizerArg> for TokenizerChoice {
-    fn from(tokenizer: TokenizerArg) -> Self {
-        match tokenizer {
-            TokenizerArg::Auto => TokenizerChoice::Auto,
-            TokenizerArg::Server => TokenizerChoice::Server,
-            TokenizerArg::Cl100kBase => TokenizerChoice::Cl100kBase,
-            TokenizerArg::O200kBase => TokenizerChoice::O200kBase,
-        }
+value_enum! {
+    /// `--arrival`: the open-loop inter-arrival distribution.
+    ArrivalArg => Arrival {
+        /// Evenly spaced sends.
+        Constant,
+        /// Exponential inter-arrival times.
+        Poisson,
+        /// Gamma inter-arrival times with shape --burstiness.
+        Gamma,
     }
 }
 
-/// `--arrival`: the open-loop inter-arrival distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ArrivalArg {
-    /// Evenly spaced sends.
-    Constant,
-    /// Exponential inter-arrival times.
-    Poisson,
-    /// Gamma inter-arrival times with shape --burstiness.
-    Gamma,
-}
-
-impl From<ArrivalArg> for Arrival {
-    fn from(arrival: ArrivalArg) -> Self {
-        match arrival {
-            ArrivalArg::Constant => Arrival::Constant,
-            ArrivalArg::Poisson => Arrival::Poisson,
-            ArrivalArg::Gamma => Arrival::Gamma,
-        }
-    }
-}
-
-/// `--fail-on`: which verdicts fail the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOnArg {
-    /// A regression, a failed point or an SLO breach.
-    Regression,
-    /// Also a warning.
-    Warning,
-    /// Nothing: report only.
-    Never,
-}
-
-impl From<FailOnArg> for FailOn {
-    fn from(fail_on: FailOnArg) -> Self {
-        match fail_on {
-            FailOnArg::Regression => FailOn::Regression,
-            FailOnArg::Warning => FailOn::Warning,
-            FailOnArg::Never => FailOn::Never,
-        }
+value_enum! {
+    /// `--fail-on`: which verdicts fail the check.
+    FailOnArg => FailOn {
+        /// A regression, a failed point or an SLO breach.
+        Regression,
+        /// Also a warning.
+        Warning,
+        /// Nothing: report only.
+        Never,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_loadtest::scenario::Scenario;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("llm-loadtest").chain(args.iter().copied()))

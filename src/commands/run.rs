@@ -13,7 +13,7 @@ use llm_loadtest::compare::slo;
 use llm_loadtest::report::terminal::summary_table;
 use llm_loadtest::result::RunResult;
 use llm_loadtest::run::{run_plan, RunError, RunOptions};
-use llm_loadtest::scenario::{self, Plan, Scenario, ScenarioError};
+use llm_loadtest::scenario::{self, AdhocRun, Plan, Scenario, ScenarioError};
 use llm_loadtest::server::kill_all;
 
 use super::{say, sayln, Outcome, EXIT_INTERRUPTED};
@@ -36,6 +36,40 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
             })
         }
         _ => Ok(Outcome::Interrupted),
+    }
+}
+
+/// What the ad-hoc flags of `run` mean (they map onto the library's [`AdhocRun`]).
+impl RunArgs {
+    /// The run the flags describe (no scenario file given).
+    pub fn adhoc(&self) -> AdhocRun {
+        let a = &self.adhoc;
+        AdhocRun {
+            base_url: self.server.clone().unwrap_or_default(),
+            model: self.model.clone(),
+            preset: a.preset.map(Into::into),
+            concurrency: a.concurrency.clone(),
+            request_rate: a.request_rate.clone(),
+            arrival: a.arrival.map(Into::into),
+            burstiness: a.burstiness,
+            requests: a.num_prompts,
+            duration_s: a.duration,
+            input_tokens: a.input_len,
+            output_tokens: a.output_len,
+            stream: !a.no_stream,
+            ignore_eos: !a.allow_eos,
+            warmup: a.warmup,
+            timeout_s: a.timeout,
+            api: a.adapter.into(),
+            slo: a.goodput.clone(),
+            tokenizer: a.tokenizer.into(),
+            seed: a.seed,
+        }
+    }
+
+    /// The scenario the flags describe.
+    pub fn to_scenario(&self) -> Scenario {
+        self.adhoc().scenario()
     }
 }
 

@@ -51,19 +51,27 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
     let mut rows = Vec::new();
     let mismatch = mismatch(baseline, current);
     if let Some(note) = &mismatch {
-        rows.push(point_row("(environment)", Verdict::BaselineMismatch, note));
+        rows.push(Row::of_point(
+            "(environment)",
+            Verdict::BaselineMismatch,
+            note,
+        ));
     }
     let overrides = &current.scenario.compare;
     let base: BTreeMap<&str, &PointResult> =
         baseline.points.iter().map(|p| (p.id.as_str(), p)).collect();
     for point in &current.points {
         if let Some(failure) = &point.failure {
-            rows.push(point_row(&point.id, Verdict::PointFailed, &failure.reason));
+            rows.push(Row::of_point(
+                &point.id,
+                Verdict::PointFailed,
+                &failure.reason,
+            ));
             continue;
         }
         match base.get(point.id.as_str()) {
             Some(b) => rows.extend(compare_point(b, point, overrides, seed)),
-            None => rows.push(point_row(
+            None => rows.push(Row::of_point(
                 &point.id,
                 Verdict::NewPoint,
                 "not in the baseline",
@@ -74,7 +82,7 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
         .keys()
         .filter(|id| !current.points.iter().any(|p| p.id == **id))
     {
-        rows.push(point_row(
+        rows.push(Row::of_point(
             id,
             Verdict::MissingPoint,
             "in the baseline, not in this run",
@@ -101,16 +109,19 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
     }
 }
 
-fn point_row(point: &str, verdict: Verdict, note: &str) -> Row {
-    Row {
-        point: point.to_owned(),
-        metric: String::new(),
-        baseline: None,
-        current: None,
-        change: None,
-        p_value: None,
-        verdict,
-        note: note.to_owned(),
+impl Row {
+    /// A row about a whole point (new, missing, failed, a mismatch), without figures.
+    pub fn of_point(point: &str, verdict: Verdict, note: &str) -> Self {
+        Self {
+            point: point.to_owned(),
+            metric: String::new(),
+            baseline: None,
+            current: None,
+            change: None,
+            p_value: None,
+            verdict,
+            note: note.to_owned(),
+        }
     }
 }
 

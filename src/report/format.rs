@@ -109,16 +109,7 @@ mod tests {
     fn rows(verdicts: &[Verdict]) -> Vec<Row> {
         verdicts
             .iter()
-            .map(|&verdict| Row {
-                point: "p".into(),
-                metric: String::new(),
-                baseline: None,
-                current: None,
-                change: None,
-                p_value: None,
-                verdict,
-                note: String::new(),
-            })
+            .map(|&verdict| Row::of_point("p", verdict, ""))
             .collect()
     }
 

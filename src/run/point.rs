@@ -78,6 +78,43 @@ impl<'a> PointContext<'a> {
     }
 }
 
+impl PointContext<'_> {
+    /// How `spec`, at `position` in the plan, is run.
+    fn settings<'s>(
+        &'s self,
+        position: usize,
+        spec: &PointSpec,
+        measuring: &'s Notify,
+    ) -> PointSettings<'s> {
+        let plan = self.plan;
+        PointSettings {
+            content_tokens: spec.input_tokens.saturating_sub(self.overhead).max(1),
+            warmup: plan.warmup,
+            stop: plan.stop,
+            slo: plan.slo.as_ref(),
+            arrival_seed: plan.seed.wrapping_add(position as u64),
+            api_key: plan.target.api_key.as_ref(),
+            measuring,
+        }
+    }
+
+    /// What the point's requests are sent with; `cancel` stops them.
+    fn driver<'d>(&'d self, cancel: &'d CancellationToken) -> Driver<'d> {
+        Driver {
+            http: &self.shared.streams,
+            uri: &self.uri,
+            adapter: self.shared.adapter.as_ref(),
+            params: &self.params,
+            factory: &self.factory,
+            timeout: self.plan.timeout,
+            cancel,
+            next_index: &self.shared.next_index,
+            run_id: &self.shared.run_id,
+            models_uri: &self.models_uri,
+        }
+    }
+}
+
 /// Measures the point `spec`, at `position` in the plan (which seeds its arrivals).
 pub(super) async fn measure(
     ctx: &PointContext<'_>,
@@ -87,32 +124,13 @@ pub(super) async fn measure(
     log: &mut RequestLog,
     cancel: &CancellationToken,
 ) -> PointResult {
-    let plan = ctx.plan;
-    tracing::info!("point {}/{}: {}", position + 1, plan.points.len(), spec.id);
+    let points = ctx.plan.points.len();
+    tracing::info!("point {}/{points}: {}", position + 1, spec.id);
     let measuring = Notify::new();
-    let settings = PointSettings {
-        content_tokens: spec.input_tokens.saturating_sub(ctx.overhead).max(1),
-        warmup: plan.warmup,
-        stop: plan.stop,
-        slo: plan.slo.as_ref(),
-        arrival_seed: plan.seed.wrapping_add(position as u64),
-        api_key: plan.target.api_key.as_ref(),
-        measuring: &measuring,
-    };
+    let settings = ctx.settings(position, spec, &measuring);
     // Stops the point on Ctrl-C, or at once when its server dies.
     let stop_point = cancel.child_token();
-    let driver = Driver {
-        http: &ctx.shared.streams,
-        uri: &ctx.uri,
-        adapter: ctx.shared.adapter.as_ref(),
-        params: &ctx.params,
-        factory: &ctx.factory,
-        timeout: plan.timeout,
-        cancel: &stop_point,
-        next_index: &ctx.shared.next_index,
-        run_id: &ctx.shared.run_id,
-        models_uri: &ctx.models_uri,
-    };
+    let driver = ctx.driver(&stop_point);
     let done = CancellationToken::new();
     let load = async {
         let measured = run_point(&driver, spec, &settings, log).await;

@@ -228,3 +228,135 @@ fn baseline_update_writes_baselines_and_refuses_unusable_results() {
         "corrupt.json: not a result file",
     );
 }
+
+/// Every `*.json` in `scenarios/`, the JSON Schema included, as `scenarios/*.json` gives.
+fn scenario_glob() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn validate_skips_the_json_schema_that_the_glob_takes() {
+    let files = scenario_glob();
+    assert!(files.iter().any(|f| f.ends_with("scenario.schema.json")));
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, stdout, stderr) = run_plain(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(stdout.lines().count(), files.len(), "{stdout}");
+    assert!(
+        stdout.contains("scenario.schema.json: skipped (a JSON Schema, not a scenario)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_goodput_threshold_without_an_slo_is_rejected_at_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let thresholds = r#""thresholds": {"goodput": ["ratio > 0.9"]},"#;
+    let text = SCENARIO.replace(
+        "\"name\": \"t\",",
+        &format!("\"name\": \"t\", {thresholds}"),
+    );
+    let file = write(dir.path(), "goodput.json", &text);
+    assert_usage_error(
+        &["validate", &file],
+        "goodput.json: thresholds.goodput[0]: needs an `slo`",
+    );
+    assert_usage_error(&["run", &file], "goodput.json: thresholds.goodput[0]");
+    let with_slo = text.replace(
+        thresholds,
+        &format!(r#"{thresholds} "slo": {{"ttft_ms": 500}},"#),
+    );
+    let file = write(dir.path(), "with-slo.json", &with_slo);
+    let (code, _, stderr) = run_plain(&["validate", &file]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Runs the binary with its standard output a pipe whose reader has already gone (as
+/// `| head -1` leaves it); returns the exit code and standard error.
+fn with_closed_stdout(args: &[&str]) -> (i32, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe() writes two new descriptors into `fds`.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors are open and owned by nothing else.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_llm-loadtest"))
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn output_ends_quietly_on_a_closed_pipe() {
+    let files = scenario_glob();
+    let result = crate::fixture::REAL_RESULT;
+    let validate: Vec<&str> = std::iter::once("validate")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    for args in [
+        &["schema"][..],
+        &validate,
+        &["info"],
+        &["report", result],
+        &["report", result, "--format", "html"],
+        &["compare", result, "--baselines", "/nonexistent"],
+    ] {
+        let (code, stderr) = with_closed_stdout(args);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        if args[0] != "compare" {
+            assert_eq!(code, 0, "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_run_whose_reader_has_gone_still_writes_its_result() {
+    let server = crate::fixture::timed_server(crate::fixture::Timing {
+        first_token_ms: 5,
+        itl_ms: 1,
+        stall_after: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("result.json");
+    let url = format!("http://{server}");
+    let (code, stderr) = with_closed_stdout(&[
+        "run",
+        "--server",
+        &url,
+        "--model",
+        "m",
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--output-len",
+        "4",
+        "--tokenizer",
+        "cl100k_base",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert_eq!(result["points"][0]["requests"]["ok"], 2, "{stderr}");
+    assert_eq!(result["partial"], false);
+}

@@ -216,3 +216,31 @@ fn compare_without_results_runs_the_reachable_scenarios_then_compares() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.ends_with("PASS\n"), "{stdout}");
 }
+
+#[test]
+fn headline_counts_agree_in_number() {
+    let (_quiet, dir, baselines) = with_baseline();
+    // Both points renamed: two new points, two missing points.
+    let mut renamed = fixture();
+    renamed["points"][0]["id"] = "concurrency=2,input_tokens=512".into();
+    renamed["points"][1]["id"] = "concurrency=8,input_tokens=512".into();
+    let renamed = write(dir.path(), "renamed.json", &renamed);
+    let (code, stdout, _) = compare_in(dir.path(), &[&renamed, "--baselines", &baselines]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("llamacpp-smollm2: 2 missing points, 2 new points"),
+        "{stdout}"
+    );
+    let markdown = std::fs::read_to_string(dir.path().join("reports/compare.md")).unwrap();
+    assert!(
+        markdown.contains("2 missing points, 2 new points"),
+        "{markdown}"
+    );
+    // One of each: singular.
+    let mut one = fixture();
+    one["points"][1]["id"] = "concurrency=8,input_tokens=512".into();
+    let one = write(dir.path(), "one.json", &one);
+    let (_, stdout, _) = compare_in(dir.path(), &[&one, "--baselines", &baselines]);
+    assert!(stdout.contains("1 missing point,"), "{stdout}");
+    assert!(stdout.contains("1 new point"), "{stdout}");
+}
