@@ -204,8 +204,7 @@ pub enum BaselineCommand {
     },
 }
 
-/// `run`'s arguments; what the ad-hoc ones mean (`adhoc`, `to_scenario`) is in
-/// `commands::run`.
+/// `run`'s arguments; what the ad-hoc ones mean (`to_scenario`) is in `commands::run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario file (JSON); without it, the flags below describe the run

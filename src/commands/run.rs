@@ -41,10 +41,10 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
 
 /// What the ad-hoc flags of `run` mean (they map onto the library's [`AdhocRun`]).
 impl RunArgs {
-    /// The run the flags describe (no scenario file given).
-    pub fn adhoc(&self) -> AdhocRun {
+    /// The scenario the flags describe (no scenario file given).
+    pub fn to_scenario(&self) -> Scenario {
         let a = &self.adhoc;
-        AdhocRun {
+        let run = AdhocRun {
             base_url: self.server.clone().unwrap_or_default(),
             model: self.model.clone(),
             preset: a.preset.map(Into::into),
@@ -64,12 +64,8 @@ impl RunArgs {
             slo: a.goodput.clone(),
             tokenizer: a.tokenizer.into(),
             seed: a.seed,
-        }
-    }
-
-    /// The scenario the flags describe.
-    pub fn to_scenario(&self) -> Scenario {
-        self.adhoc().scenario()
+        };
+        run.scenario()
     }
 }
 

@@ -42,11 +42,15 @@ mod tests {
     #[test]
     fn cpu_time_grows_with_work() {
         let before = CpuTime::now();
+        // Work the optimizer cannot fold away, until the kernel's accounting (in ticks of
+        // a few milliseconds) has seen some of it, or for five seconds at most.
+        let start = std::time::Instant::now();
         let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_add(i * i);
+        while CpuTime::now() == before && start.elapsed().as_secs() < 5 {
+            for i in 0..1_000_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i * i));
+            }
         }
-        std::hint::black_box(x);
         let spent = CpuTime::now() - before;
         assert!(spent.user_s + spent.system_s > 0.0 && spent.user_s >= 0.0);
         assert!(peak_rss_mib() > 1.0);
