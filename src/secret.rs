@@ -1,7 +1,11 @@
-//! Secrets (API keys): held in a type that never prints, serializes or logs its value,
-//! and URLs with any credentials or query removed before they are shown or stored.
+//! Secrets (API keys, passwords): held in a type that never prints, serializes or logs
+//! its value; the credential requests carry; and URLs with any credentials or query
+//! removed before they are shown or stored.
 
 use std::fmt;
+
+use base64::Engine;
+use percent_encoding::percent_decode_str;
 
 /// A secret value; only [`Secret::expose`] reveals it, for the Authorization header.
 #[derive(Clone, PartialEq, Eq)]
@@ -34,6 +38,72 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+/// How requests authenticate: an API key as a bearer token, or the user and password a
+/// base URL carried (`http://user:pass@host`), sent as HTTP basic authentication and
+/// taken out of the URL so that no client, log line or result ever sees them in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey(Secret),
+    Basic { user: String, password: Secret },
+}
+
+impl Credential {
+    /// The value of the Authorization header.
+    pub fn authorization(&self) -> String {
+        match self {
+            Credential::ApiKey(key) => format!("Bearer {}", key.expose()),
+            Credential::Basic { user, password } => {
+                let pair = format!("{user}:{}", password.expose());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                format!("Basic {encoded}")
+            }
+        }
+    }
+
+    /// What must never be shown: scrubbed from messages and command lines.
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Credential::ApiKey(key) => key,
+            Credential::Basic { password, .. } => password,
+        }
+    }
+}
+
+/// Takes the user and password out of `url`, if it has any, as a basic credential.
+pub fn take_credential(url: &mut reqwest::Url) -> Option<Credential> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+    let credential = Credential::Basic {
+        user: decode(url.username()),
+        password: Secret::new(decode(url.password().unwrap_or_default())),
+    };
+    // Setting these cannot fail on an http(s) URL, the only kind a plan holds.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(credential)
+}
+
+/// URL-like `text` that may not parse, without whatever stands between `://` and an `@`
+/// before the path (a user and password), for messages about it.
+pub fn redacted_text(text: &str) -> String {
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else {
+        return text.to_owned();
+    };
+    let authority_end = text[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| scheme_end + i);
+    match text[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***@{}",
+            &text[..scheme_end],
+            &text[scheme_end + at + 1..]
+        ),
+        None => text.to_owned(),
     }
 }
 

@@ -14,15 +14,15 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::transport::TimedConnector;
-use crate::secret::Secret;
+use crate::secret::Credential;
 
 /// Why no HTTP client could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("the API key holds characters an HTTP header cannot carry")]
+    #[error("the API key (or the user and password of the base URL) holds characters an HTTP header cannot carry")]
     InvalidKey,
     #[error("cannot build the HTTP client: {0}")]
-    Build(#[from] reqwest::Error),
+    Build(reqwest::Error),
     #[error("{url} is not a URI the HTTP client can use: {reason}")]
     Uri { url: String, reason: String },
 }
@@ -42,11 +42,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The headers every request carries: JSON, and the API key, if any, in a sensitive
 /// Authorization header that debug output redacts.
-fn default_headers(api_key: Option<&Secret>) -> Result<HeaderMap, ClientError> {
+fn default_headers(credential: Option<&Credential>) -> Result<HeaderMap, ClientError> {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(key) = api_key {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+    if let Some(credential) = credential {
+        let mut value = HeaderValue::from_str(&credential.authorization())
             .map_err(|_| ClientError::InvalidKey)?;
         value.set_sensitive(true);
         headers.insert(AUTHORIZATION, value);
@@ -55,13 +55,14 @@ fn default_headers(api_key: Option<&Secret>) -> Result<HeaderMap, ClientError> {
 }
 
 /// The client of side calls (model list, tokenizer, metrics): an HTTP/1.1 keep-alive client.
-pub fn build_http_client(api_key: Option<&Secret>) -> Result<reqwest::Client, ClientError> {
-    Ok(reqwest::Client::builder()
-        .default_headers(default_headers(api_key)?)
+pub fn build_http_client(credential: Option<&Credential>) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .default_headers(default_headers(credential)?)
         .tcp_nodelay(true)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
-        .build()?)
+        .build()
+        .map_err(ClientError::Build)
 }
 
 /// The client of measured requests: pooled HTTP/1.1 keep-alive connections (plain or TLS)
@@ -73,7 +74,7 @@ pub struct StreamClient {
 }
 
 impl StreamClient {
-    pub fn new(api_key: Option<&Secret>) -> Result<Self, ClientError> {
+    pub fn new(credential: Option<&Credential>) -> Result<Self, ClientError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
@@ -85,7 +86,7 @@ impl StreamClient {
             .build(connector);
         Ok(Self {
             client,
-            headers: default_headers(api_key)?,
+            headers: default_headers(credential)?,
         })
     }
 

@@ -20,5 +20,5 @@ pub use clients::{build_http_client, request_uri, ClientError, StreamClient};
 pub use error::{ErrorKind, RequestError};
 pub use exchange::Exchange;
 pub use send::send;
-pub use side_call::{json_call, SideCallError};
+pub use side_call::{json_call, SideCallError, SideCallFailure};
 pub use timer::StreamTimer;

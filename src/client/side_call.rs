@@ -27,7 +27,7 @@ pub enum SideCallFailure {
     #[error("HTTP {0}")]
     Status(reqwest::StatusCode),
     #[error("{0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
 }
 
 /// Sends `body` (if any) as JSON with `method` to `url` and parses the JSON answer.
@@ -55,5 +55,5 @@ pub async fn json_call(
         return Err(fail(SideCallFailure::Status(status)));
     }
     let bytes = response.bytes().await.map_err(transport)?;
-    serde_json::from_slice(&bytes).map_err(|e| fail(e.into()))
+    serde_json::from_slice(&bytes).map_err(|e| fail(SideCallFailure::Json(e)))
 }

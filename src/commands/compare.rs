@@ -19,7 +19,7 @@ use llm_loadtest::run::{availability, RunOptions};
 use llm_loadtest::scenario::{self, Plan};
 
 use super::run::measure;
-use super::{say, sayln, Outcome};
+use super::{check_distinct, say, sayln, Outcome};
 use crate::cli::CompareArgs;
 
 pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
@@ -38,6 +38,15 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
     } else {
         args.results.clone()
     };
+    let md_path = args.reports.join("compare.md");
+    let html_path = args.reports.join("compare.html");
+    let inputs: Vec<(&str, &Path)> = results.iter().map(|r| ("a result", r.as_path())).collect();
+    let mut outputs = vec![
+        ("compare.md", md_path.as_path()),
+        ("compare.html", html_path.as_path()),
+    ];
+    outputs.extend(args.junit.as_deref().map(|j| ("--junit", j)));
+    check_distinct(&inputs, &outputs)?;
     let compared = compare_with_baselines(&results, args)?;
     let subjects: Vec<Subject> = compared
         .iter()
@@ -49,7 +58,8 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
         .collect();
     let comparisons: Vec<&Comparison> = compared.iter().map(|(_, _, c)| c).collect();
     let (fail_on, strict) = (args.fail_on.into(), args.strict);
-    write_outputs(args, Document::new(&subjects, fail_on, strict), &templates)?;
+    let document = Document::new(&subjects, fail_on, strict);
+    write_outputs(args, document, [&md_path, &html_path], &templates)?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         say!(
             "{}",
@@ -77,7 +87,9 @@ fn compare_with_baselines(
     for path in results {
         let current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
-        if !baseline_path.exists() {
+        // Only nothing at all is "no baseline": a link that leads nowhere is read, and fails
+        // with its reason.
+        if std::fs::symlink_metadata(&baseline_path).is_err() {
             anyhow::bail!(
                 "{}: no baseline for scenario `{}`; create it with `llm-loadtest baseline update {}`",
                 baseline_path.display(),
@@ -85,7 +97,7 @@ fn compare_with_baselines(
                 path.display()
             );
         }
-        let baseline = baseline::read_result(&baseline_path)?;
+        let baseline = baseline::read_baseline(&baseline_path)?;
         let comparison = compare::compare(&baseline, &current, args.seed);
         say!("{}", compare_table(&comparison));
         compared.push((current, baseline, comparison));
@@ -98,17 +110,16 @@ fn compare_with_baselines(
 fn write_outputs(
     args: &CompareArgs,
     document: Document,
+    [md_path, html_path]: [&Path; 2],
     templates: &Templates,
 ) -> anyhow::Result<()> {
-    let md_path = args.reports.join("compare.md");
-    let html_path = args.reports.join("compare.html");
     let document = document.with_full_report(html_path.display().to_string());
     if let Some(path) = &args.junit {
         output::write(path, &document.render(Format::Junit, templates)?)?;
     }
     let markdown = document.render(Format::Markdown, templates)?;
-    output::write(&md_path, &markdown)?;
-    output::write(&html_path, &document.render(Format::Html, templates)?)?;
+    output::write(md_path, &markdown)?;
+    output::write(html_path, &document.render(Format::Html, templates)?)?;
     sayln!("reports: {} and {}", md_path.display(), html_path.display());
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) {
         append(&path, &markdown).with_context(|| format!("cannot write {}", path.display()))?;

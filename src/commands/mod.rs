@@ -16,6 +16,7 @@ mod sim;
 mod validate;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
@@ -92,6 +93,43 @@ macro_rules! sayln {
     };
 }
 pub(crate) use {say, sayln};
+
+/// Refuses an output that is one of the inputs or another output (`-o` the scenario file,
+/// `--out` the result it renders): writing it would destroy what the command reads or
+/// writes. Each path comes with the flag or argument that named it.
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    for (i, (flag, output)) in outputs.iter().enumerate() {
+        for (other, path) in inputs.iter().chain(&outputs[..i]) {
+            if same_file(output, path) {
+                anyhow::bail!(
+                    "{flag} {}: the same file as {other}; give another path",
+                    output.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one file: the same inode when both exist, else the same
+/// absolute path once their folders' links are resolved.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => resolved(a) == resolved(b),
+    }
+}
+
+/// `path` made absolute, with its folder's symbolic links resolved where it exists.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let folder = absolute.parent().and_then(|p| p.canonicalize().ok());
+    match (folder, absolute.file_name()) {
+        (Some(folder), Some(name)) => folder.join(name),
+        _ => absolute,
+    }
+}
 
 /// The async runtime of every command. One thread: the client's work per chunk is a few
 /// microseconds, and a single thread spares the cross-thread wake-ups (futex) that would

@@ -6,16 +6,25 @@ use llm_loadtest::compare::{self, baseline, verdict::FailOn};
 use llm_loadtest::report::output::{self, Document, Format};
 use llm_loadtest::report::{Subject, Templates};
 
-use super::{say, sayln, Outcome};
+use super::{check_distinct, say, sayln, Outcome};
 use crate::cli::ReportArgs;
 
 pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
+    let mut inputs = vec![("the result", args.result.as_path())];
+    inputs.extend(args.baseline.as_deref().map(|b| ("--baseline", b)));
+    let outputs: Vec<(&str, &std::path::Path)> = args
+        .out
+        .as_deref()
+        .map(|o| ("--out", o))
+        .into_iter()
+        .collect();
+    check_distinct(&inputs, &outputs)?;
     let templates = Templates::load(args.templates.as_deref())?;
     let current = baseline::read_result(&args.result)?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(baseline::read_result)
+        .map(baseline::read_baseline)
         .transpose()?;
     let comparison = baseline
         .as_ref()

@@ -16,10 +16,23 @@ use llm_loadtest::run::{run_plan, RunError, RunOptions};
 use llm_loadtest::scenario::{self, AdhocRun, Plan, Scenario, ScenarioError};
 use llm_loadtest::server::kill_all;
 
-use super::{say, sayln, Outcome, EXIT_INTERRUPTED};
+use super::{check_distinct, say, sayln, Outcome, EXIT_INTERRUPTED};
 use crate::cli::RunArgs;
 
 pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
+    let inputs: Vec<(&str, &std::path::Path)> = args
+        .scenario
+        .iter()
+        .map(|p| ("the scenario", p.as_path()))
+        .collect();
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--output", args.output.as_deref()),
+        ("--requests-out", args.requests_out.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| Some((flag, path?)))
+    .collect();
+    check_distinct(&inputs, &outputs)?;
     let (scenario, origin) = scenario_of(args)?;
     let plan = Plan::new(scenario, args.api_key.clone(), &origin)?;
     let options = RunOptions {
@@ -157,13 +170,21 @@ fn report_failed_points(result: &RunResult) -> bool {
         sayln!("✗ {id}: {failure}");
     }
     if !failed.is_empty() {
-        let logs: Vec<&str> = result.servers.iter().map(|s| s.log.as_str()).collect();
+        let logs: Vec<&str> = result
+            .servers
+            .iter()
+            .map(|s| s.log.as_str())
+            .filter(|log| !log.is_empty())
+            .collect();
+        let logs = match logs.is_empty() {
+            true => String::new(),
+            false => format!(" (server logs: {})", logs.join(", ")),
+        };
         let verb = if failed.len() == 1 { "was" } else { "were" };
         sayln!(
-            "FAIL: {} of {} points {verb} not measured (server logs: {})",
+            "FAIL: {} of {} points {verb} not measured{logs}",
             failed.len(),
-            result.points.len(),
-            logs.join(", ")
+            result.points.len()
         );
     }
     !failed.is_empty()

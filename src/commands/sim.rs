@@ -69,9 +69,19 @@ fn engine(args: &SimArgs) -> anyhow::Result<(sim::Server, String)> {
         malformed_rate: args.malformed_rate,
         seed: 0,
     };
+    for (flag, rate) in [
+        ("--error-rate", faults.error_rate),
+        ("--stall-rate", faults.stall_rate),
+        ("--disconnect-rate", faults.disconnect_rate),
+        ("--malformed-rate", faults.malformed_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            anyhow::bail!("{flag}: expected a fraction of requests from 0 to 1, got {rate}");
+        }
+    }
     let total =
         faults.error_rate + faults.stall_rate + faults.disconnect_rate + faults.malformed_rate;
-    if !(0.0..=1.0).contains(&total) {
+    if total > 1.0 {
         anyhow::bail!("--error-rate, --stall-rate, --disconnect-rate and --malformed-rate must add up to at most 1");
     }
     let about = format!("{}: {}", args.profile, config.profile.about);

@@ -1,12 +1,16 @@
 //! The baseline store. Result files are read with precise errors (missing, corrupt,
-//! written by a newer `schema_version`), and `baselines/<scenario>.json` is written
+//! written by a newer `schema_version`) and checked before they are trusted: the scenario
+//! name must be a plain file name, and every stored histogram must decode within bounds
+//! and hold as many values as its summary counts. `baselines/<scenario>.json` is written
 //! atomically as pretty JSON, so that a new baseline reads well in a git diff. Any complete
-//! result is a valid baseline.
+//! result with at least one point is a valid baseline.
 
 use std::path::{Path, PathBuf};
 
 use crate::atomic;
-use crate::result::{RunResult, SCHEMA_VERSION};
+use crate::metrics::LatencyHistogram;
+use crate::result::{RunResult, LATENCY_NAMES, SCHEMA_VERSION};
+use crate::scenario::name_problem;
 
 /// Where baselines live unless `--baselines` says otherwise.
 pub const DEFAULT_BASELINES: &str = "baselines";
@@ -16,10 +20,10 @@ pub const DEFAULT_RESULTS: &str = "reports/results";
 /// A result or baseline that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path}: not a result file: {message}")]
     Corrupt { path: PathBuf, message: String },
@@ -31,6 +35,8 @@ pub enum BaselineError {
     },
     #[error("{path}: the run was interrupted (partial); a baseline must be complete")]
     Partial { path: PathBuf },
+    #[error("{path}: the result holds no point; a baseline must have measured something")]
+    Empty { path: PathBuf },
     #[error(transparent)]
     Write(#[from] atomic::WriteError),
 }
@@ -41,15 +47,20 @@ pub fn read_result(path: &Path) -> Result<RunResult, BaselineError> {
         path: path.to_owned(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| BaselineError::Read {
         path: path.to_owned(),
-        source,
+        reason,
     })?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-    let found = value["schema_version"]
-        .as_u64()
-        .ok_or_else(|| corrupt("no `schema_version`".into()))?;
+    let found = match &value["schema_version"] {
+        serde_json::Value::Null => return Err(corrupt("no `schema_version`".into())),
+        v => v.as_u64().filter(|&n| n >= 1).ok_or_else(|| {
+            corrupt(format!(
+                "schema_version: expected a version number such as {SCHEMA_VERSION}, got {v}"
+            ))
+        })?,
+    };
     if found > u64::from(SCHEMA_VERSION) {
         return Err(BaselineError::Newer {
             path: path.to_owned(),
@@ -57,17 +68,67 @@ pub fn read_result(path: &Path) -> Result<RunResult, BaselineError> {
             supported: SCHEMA_VERSION,
         });
     }
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| corrupt(format!("{}: {}", e.path(), e.inner())))
+    let result: RunResult = serde_path_to_error::deserialize(value)
+        .map_err(|e| corrupt(format!("{}: {}", e.path(), e.inner())))?;
+    if let Some(problem) = name_problem(&result.scenario.name) {
+        return Err(corrupt(format!("scenario.name: {problem}")));
+    }
+    check_histograms(&result).map_err(corrupt)?;
+    Ok(result)
+}
+
+/// Reads a result that is to serve as a baseline: complete, with at least one point.
+pub fn read_baseline(path: &Path) -> Result<RunResult, BaselineError> {
+    let result = read_result(path)?;
+    if result.partial {
+        return Err(BaselineError::Partial {
+            path: path.to_owned(),
+        });
+    }
+    if result.points.is_empty() {
+        return Err(BaselineError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(result)
+}
+
+/// Every stored histogram decodes (within bounds) and holds as many values as the
+/// summary beside it counts, so that edited figures cannot hide behind stale ones.
+fn check_histograms(result: &RunResult) -> Result<(), String> {
+    for (i, point) in result.points.iter().enumerate() {
+        for name in LATENCY_NAMES {
+            let count = point.latency_ms.get(name).map_or(0, |s| s.count);
+            let at =
+                |what: String| format!("points[{i}] ({}): histograms.{name}: {what}", point.id);
+            let Some(text) = point.histograms.get(name) else {
+                if count == 0 {
+                    continue;
+                }
+                return Err(at(format!(
+                    "missing, while latency_ms.{name}.count is {count}"
+                )));
+            };
+            let held = LatencyHistogram::from_base64(text)
+                .map_err(|e| at(e.to_string()))?
+                .count();
+            if held != count {
+                return Err(at(format!(
+                    "holds {held} values, while latency_ms.{name}.count is {count}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The results `compare` last wrote (`reports/results/*.json`), for `baseline update`
 /// without arguments.
 pub fn latest_results() -> Result<Vec<PathBuf>, BaselineError> {
     let dir = Path::new(DEFAULT_RESULTS);
-    let entries = std::fs::read_dir(dir).map_err(|source| BaselineError::Read {
+    let entries = std::fs::read_dir(dir).map_err(|reason| BaselineError::Read {
         path: dir.to_owned(),
-        source,
+        reason,
     })?;
     let mut results: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -86,10 +147,7 @@ pub fn baseline_file(dir: &Path, scenario: &str) -> PathBuf {
 pub fn update(results: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
     let mut written = Vec::new();
     for path in results {
-        let result = read_result(path)?;
-        if result.partial {
-            return Err(BaselineError::Partial { path: path.clone() });
-        }
+        let result = read_baseline(path)?;
         let target = baseline_file(dir, &result.scenario.name);
         atomic::write_json(&target, &result)?;
         written.push(target);

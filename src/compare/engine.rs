@@ -48,7 +48,7 @@ const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)
 
 /// Compares `current` with `baseline`; `seed` makes the bootstrap reproducible.
 pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparison {
-    let mut rows = Vec::new();
+    let mut rows: Vec<Row> = incomplete(current).into_iter().collect();
     let mismatch = mismatch(baseline, current);
     if let Some(note) = &mismatch {
         rows.push(Row::of_point(
@@ -107,6 +107,18 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
         scenario: current.scenario.name.clone(),
         rows,
     }
+}
+
+/// A row failing a run that is not one to judge: interrupted, or without any point.
+fn incomplete(current: &RunResult) -> Option<Row> {
+    let note = if current.partial {
+        "the run was interrupted: its result is partial"
+    } else if current.points.is_empty() {
+        "the result holds no point"
+    } else {
+        return None;
+    };
+    Some(Row::of_point("(run)", Verdict::IncompleteRun, note))
 }
 
 impl Row {

@@ -15,6 +15,8 @@ use crate::scenario::CompareThreshold;
 /// The judgement of one metric (or point).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
+    /// The run is not one to judge: interrupted (partial) or without any point.
+    IncompleteRun,
     /// The point could not be measured: its server failed to start or died.
     PointFailed,
     /// A threshold of the scenario (`thresholds`) is not met.
@@ -44,6 +46,7 @@ pub enum Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Verdict::IncompleteRun => "incomplete run",
             Verdict::PointFailed => "point failed",
             Verdict::SloBreach => "SLO breach",
             Verdict::Regressed => "regressed",
@@ -159,7 +162,10 @@ pub enum FailOn {
 pub fn fails(verdict: Verdict, fail_on: FailOn, strict: bool) -> bool {
     match (verdict, fail_on) {
         (_, FailOn::Never) => false,
-        (Verdict::PointFailed | Verdict::Regressed | Verdict::SloBreach, _) => true,
+        (
+            Verdict::IncompleteRun | Verdict::PointFailed | Verdict::Regressed | Verdict::SloBreach,
+            _,
+        ) => true,
         (Verdict::Warning, FailOn::Warning) => true,
         (Verdict::BaselineMismatch, _) => strict,
         _ => false,

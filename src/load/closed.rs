@@ -38,5 +38,10 @@ pub async fn run(
             }
         }
     };
-    join_all((0..concurrency).map(|_| sender())).await;
+    // No more senders than requests to send: a sender costs memory before it sends.
+    let senders = match stop {
+        StopAfter::Requests(n) => concurrency.min(n),
+        StopAfter::Duration(_) => concurrency,
+    };
+    join_all((0..senders).map(|_| sender())).await;
 }

@@ -3,12 +3,14 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tempfile::NamedTempFile;
 
+use crate::atomic::{self, WriteError};
 use crate::client::openai::Usage;
 use crate::client::{Exchange, RequestError};
 
@@ -52,20 +54,56 @@ fn ms(from: Instant, to: Instant) -> f64 {
     to.saturating_duration_since(from).as_micros() as f64 / 1000.0
 }
 
-/// Appends request records to a JSONL file, if one was asked for.
-pub struct RequestLog(Option<BufWriter<File>>);
+/// Appends request records to a JSONL file, if one was asked for. The lines go to a
+/// temporary file beside the target until the run has something to keep
+/// ([`RequestLog::keep`]), so that a run that fails before its first point leaves an
+/// earlier log at that path as it was; a log never kept is deleted.
+pub struct RequestLog(Option<Sink>);
+
+enum Sink {
+    Pending {
+        file: BufWriter<NamedTempFile>,
+        path: PathBuf,
+    },
+    Kept(BufWriter<File>),
+}
 
 impl RequestLog {
     pub fn disabled() -> Self {
         Self(None)
     }
 
-    /// Creates (truncates) `path`.
-    pub fn create(path: &Path) -> std::io::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+    /// A log for `path` (refused when `path` is not a regular file), written beside it
+    /// until kept.
+    pub fn create(path: &Path) -> Result<Self, WriteError> {
+        let file = atomic::temporary_for(path)?;
+        Ok(Self(Some(Sink::Pending {
+            file: BufWriter::new(file),
+            path: path.to_owned(),
+        })))
+    }
+
+    /// Moves the log to its path, once; the lines that follow go there too.
+    pub fn keep(&mut self) -> Result<(), WriteError> {
+        let Some(Sink::Pending { file, path }) = self.0.take() else {
+            return Ok(());
+        };
+        let file = file
+            .into_inner()
+            .map_err(|e| atomic::io_error(&path, e.into_error()))?;
+        let kept = file
+            .persist(&path)
+            .map_err(|e| atomic::io_error(&path, e.error))?;
+        self.0 = Some(Sink::Kept(BufWriter::new(kept)));
+        Ok(())
+    }
+
+    fn out(&mut self) -> Option<&mut dyn Write> {
+        match &mut self.0 {
+            Some(Sink::Pending { file, .. }) => Some(file),
+            Some(Sink::Kept(file)) => Some(file),
+            None => None,
         }
-        Ok(Self(Some(BufWriter::new(File::create(path)?))))
     }
 
     /// Writes one record of point `point` whose measured window began at `window_start`.
@@ -75,7 +113,7 @@ impl RequestLog {
         window_start: Instant,
         r: &RequestRecord,
     ) -> std::io::Result<()> {
-        let Some(out) = &mut self.0 else {
+        let Some(out) = self.out() else {
             return Ok(());
         };
         let ex = &r.exchange;
@@ -103,7 +141,7 @@ impl RequestLog {
     }
 
     pub fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.0 {
+        match self.out() {
             Some(out) => out.flush(),
             None => Ok(()),
         }

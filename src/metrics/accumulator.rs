@@ -29,6 +29,14 @@ pub struct PointFacts {
     pub failure: Option<Failure>,
 }
 
+/// The failure of a point whose every request failed.
+fn every_request_failed(counts: &RequestCounts) -> Failure {
+    Failure {
+        reason: format!("every request failed ({})", counts.errors_with_samples()),
+        log_tail: Vec::new(),
+    }
+}
+
 /// Running statistics of one point.
 #[derive(Debug)]
 pub struct PointAccumulator {
@@ -134,8 +142,12 @@ impl PointAccumulator {
         }
     }
 
-    /// The point's result.
-    pub fn finish(self, spec: &PointSpec, facts: PointFacts) -> PointResult {
+    /// The point's result. A point whose every request failed is a failed point, unless
+    /// the runner already knows why it failed.
+    pub fn finish(self, spec: &PointSpec, mut facts: PointFacts) -> PointResult {
+        if facts.failure.is_none() && self.counts.total > 0 && self.counts.ok == 0 {
+            facts.failure = Some(every_request_failed(&self.counts));
+        }
         let duration_s = match (self.first_sent, self.last_end) {
             (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
             _ => 0.0,

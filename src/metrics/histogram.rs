@@ -1,19 +1,12 @@
 //! Latency histograms: HdrHistogram in microseconds (3 significant digits), summarized in
 //! milliseconds and serialized as base64 of the V2+DEFLATE encoding.
 
-use crate::result::Summary;
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
-/// A stored histogram that cannot be read.
-#[derive(Debug, thiserror::Error)]
-pub enum HistogramError {
-    #[error("not base64: {0}")]
-    Base64(#[from] base64::DecodeError),
-    #[error("not an HdrHistogram: {0}")]
-    Decode(String),
-}
+use super::encoding::{decode, HistogramError};
+use crate::result::Summary;
 
 /// A latency histogram recording microseconds.
 #[derive(Debug, Clone)]
@@ -97,13 +90,14 @@ impl LatencyHistogram {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
-    /// Reads a histogram written by [`Self::to_base64`].
+    /// Reads a histogram written by [`Self::to_base64`], its declared sizes bounded.
     pub fn from_base64(text: &str) -> Result<Self, HistogramError> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(text)?;
-        hdrhistogram::serialization::Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map(Self)
-            .map_err(|e| HistogramError::Decode(format!("{e:?}")))
+        decode(text).map(Self)
+    }
+
+    /// How many values were recorded.
+    pub fn count(&self) -> u64 {
+        self.0.len()
     }
 }
 

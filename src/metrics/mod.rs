@@ -3,11 +3,13 @@
 //! statistics; the single aggregator folds records in with [`PointAccumulator::add`].
 
 mod accumulator;
+mod encoding;
 mod goodput;
 mod histogram;
 mod request;
 
 pub use accumulator::{PointAccumulator, PointFacts};
+pub use encoding::HistogramError;
 pub use goodput::GoodputCounter;
-pub use histogram::{HistogramError, LatencyHistogram};
+pub use histogram::LatencyHistogram;
 pub use request::RequestFigures;

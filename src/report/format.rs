@@ -14,6 +14,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 /// `2 missing points`, `3 regressed`).
 fn verdict_count(verdict: Verdict, n: usize) -> String {
     let many = match verdict {
+        Verdict::IncompleteRun => "incomplete runs",
         Verdict::PointFailed => "points failed",
         Verdict::SloBreach => "SLO breaches",
         Verdict::Warning => "warnings",

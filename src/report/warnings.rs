@@ -4,9 +4,6 @@
 
 use crate::result::{RunResult, LATE_SEND_MS};
 
-/// Characters of an error message shown in a warning.
-const SAMPLE_CHARS: usize = 160;
-
 /// What a reader should know before trusting the figures.
 pub(super) fn warnings(result: &RunResult) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -33,24 +30,12 @@ pub(super) fn warnings(result: &RunResult) -> Vec<String> {
             warnings.push(format!("{}: not measured: {failure}.", p.id));
         }
         if p.requests.failed > 0 {
-            let kinds: Vec<String> = p
-                .requests
-                .errors
-                .iter()
-                .map(|(kind, n)| match p.requests.error_samples.get(kind) {
-                    Some(message) if !message.is_empty() => {
-                        let shown: String = message.chars().take(SAMPLE_CHARS).collect();
-                        format!("{kind}={n}, first: “{shown}”")
-                    }
-                    _ => format!("{kind}={n}"),
-                })
-                .collect();
             warnings.push(format!(
                 "{}: {} of {} requests failed ({}).",
                 p.id,
                 p.requests.failed,
                 p.requests.total,
-                kinds.join("; ")
+                p.requests.errors_with_samples()
             ));
         }
         if p.tokens.source != "server_usage" && p.requests.ok > 0 {

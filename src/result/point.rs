@@ -64,6 +64,28 @@ pub struct RequestCounts {
     pub error_samples: BTreeMap<String, String>,
 }
 
+/// Characters of an error's first message shown beside its kind.
+const SAMPLE_CHARS: usize = 160;
+
+impl RequestCounts {
+    /// Each kind of failure with its count and first message:
+    /// `http_500=2, first: “overloaded”; timeout=1`.
+    pub fn errors_with_samples(&self) -> String {
+        let kinds: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(kind, n)| match self.error_samples.get(kind) {
+                Some(message) if !message.is_empty() => {
+                    let shown: String = message.chars().take(SAMPLE_CHARS).collect();
+                    format!("{kind}={n}, first: “{shown}”")
+                }
+                _ => format!("{kind}={n}"),
+            })
+            .collect();
+        kinds.join("; ")
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Throughput {
     pub requests_per_s: f64,

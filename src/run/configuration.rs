@@ -125,7 +125,7 @@ async fn measure_points(
         if cancel.is_cancelled() {
             break;
         }
-        if let Some(failure) = &died {
+        if let Some(failure) = died.as_ref().or(context.unfit(spec).as_ref()) {
             record.fail_points([spec], failure);
             continue;
         }

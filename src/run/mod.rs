@@ -84,8 +84,8 @@ pub async fn run_plan(
     let nvml = Gpus::open();
     let gpu_env = gpu_environment(&nvml);
     let shared = Shared {
-        http: build_http_client(plan.target.api_key.as_ref())?,
-        streams: StreamClient::new(plan.target.api_key.as_ref())?,
+        http: build_http_client(plan.target.credential.as_ref())?,
+        streams: StreamClient::new(plan.target.credential.as_ref())?,
         adapter: adapter_for(plan.target.api),
         gpus: nvml
             .ok()

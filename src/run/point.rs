@@ -17,6 +17,7 @@ use crate::metrics::PointFacts;
 use crate::monitor::WindowMonitor;
 use crate::result::{Failure, PointResult};
 use crate::scenario::{Plan, PointSpec};
+use crate::secret::Credential;
 use crate::workload::PromptFactory;
 
 /// What the points of one configuration share.
@@ -31,6 +32,8 @@ pub(super) struct PointContext<'a> {
     factory: PromptFactory,
     /// Tokens the server adds around a prompt.
     overhead: u32,
+    /// The context length the server advertises, in tokens.
+    context_tokens: Option<u64>,
     monitor: WindowMonitor<'a>,
 }
 
@@ -62,6 +65,7 @@ impl<'a> PointContext<'a> {
                 model: prepared.model,
             },
             overhead: prepared.probe.template_overhead.unwrap_or(0),
+            context_tokens: prepared.context_tokens,
             factory: prepared.factory,
             models_uri: request_uri(&models_url)?,
             uri,
@@ -79,6 +83,21 @@ impl<'a> PointContext<'a> {
 }
 
 impl PointContext<'_> {
+    /// Why `spec` cannot be measured on this server, if it cannot: its prompt and answer do
+    /// not fit the context the server advertises (each request would be refused).
+    pub fn unfit(&self, spec: &PointSpec) -> Option<Failure> {
+        let context = self.context_tokens?;
+        let output = self.plan.request.output_tokens;
+        let needed = u64::from(spec.input_tokens) + u64::from(output);
+        (needed > context).then(|| Failure {
+            reason: format!(
+                "input_tokens {} + output_tokens {output} do not fit the server's context of {context} tokens",
+                spec.input_tokens
+            ),
+            log_tail: Vec::new(),
+        })
+    }
+
     /// How `spec`, at `position` in the plan, is run.
     fn settings<'s>(
         &'s self,
@@ -93,7 +112,7 @@ impl PointContext<'_> {
             stop: plan.stop,
             slo: plan.slo.as_ref(),
             arrival_seed: plan.seed.wrapping_add(position as u64),
-            api_key: plan.target.api_key.as_ref(),
+            api_key: plan.target.credential.as_ref().map(Credential::secret),
             measuring,
         }
     }

@@ -7,7 +7,7 @@ use super::RunError;
 use crate::client::{Adapter, StreamClient};
 use crate::result::ServerInfo;
 use crate::scenario::Plan;
-use crate::server::{first_model, server_info};
+use crate::server::{context_length, first_model, server_info};
 use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer};
 
 /// What a run learns about its target before measuring.
@@ -17,6 +17,8 @@ pub(super) struct Prepared {
     pub factory: PromptFactory,
     pub probe: Probe,
     pub server: ServerInfo,
+    /// The context length the server advertises, in tokens.
+    pub context_tokens: Option<u64>,
 }
 
 impl Prepared {
@@ -57,7 +59,9 @@ pub(super) async fn prepare(
         tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
     }
     let server = server_info(http, base_url, &model).await;
+    let context_tokens = context_length(http, base_url, &model).await;
     Ok(Prepared {
+        context_tokens,
         model,
         tokenizer,
         factory,

@@ -1,8 +1,8 @@
-//! The result of a run as it grows: begun with what is known before measuring (and
-//! checkpointed at once, so that an unwritable output fails before the first point),
-//! completed by the first preparation, then points and launched servers appended, each
-//! change checkpointed atomically when an output path is given. It also holds the
-//! request log that the points append to.
+//! The result of a run as it grows: begun with what is known before measuring (the
+//! output's path checked at once, so that an unwritable output fails before the first
+//! point, but nothing written yet), completed by the first preparation, then points and
+//! launched servers appended, checkpointed atomically once there is a point to keep. It
+//! also holds the request log that the points append to, kept at the first checkpoint.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -62,14 +62,13 @@ impl RunRecord {
             servers: Vec::new(),
             points: Vec::new(),
         };
+        // Nothing is written before there is something to keep: an earlier result at the
+        // path stays as it was if this run fails first. Whether it could be is known now.
         if let Some(path) = &options.output {
-            atomic::write_json(path, &result)?;
+            atomic::check_writable(path)?;
         }
         let log = match &options.requests_out {
-            Some(path) => RequestLog::create(path).map_err(|source| atomic::WriteError {
-                path: path.clone(),
-                source,
-            })?,
+            Some(path) => RequestLog::create(path)?,
             None => RequestLog::disabled(),
         };
         Ok(Self {
@@ -80,12 +79,16 @@ impl RunRecord {
         })
     }
 
-    /// Rewrites the output with what was measured so far; a failure only warns.
-    pub fn checkpoint(&self) {
+    /// Rewrites the output with what was measured so far, and moves the request log to
+    /// its path; a failure only warns.
+    pub fn checkpoint(&mut self) {
         if let Some(path) = &self.output {
             if let Err(e) = atomic::write_json(path, &self.result) {
                 tracing::warn!("cannot checkpoint the result: {e}");
             }
+        }
+        if let Err(e) = self.log.keep() {
+            tracing::warn!("cannot keep the request log: {e}");
         }
     }
 
@@ -138,9 +141,9 @@ impl RunRecord {
         self.result.servers.extend(server);
     }
 
-    /// The final result; an error when the run was cancelled before anything happened.
+    /// The final result; an error when the run was cancelled before its first point.
     pub fn finish(mut self, cancelled: bool) -> Result<RunResult, RunError> {
-        if !self.prepared && self.result.points.is_empty() && cancelled {
+        if self.result.points.is_empty() && cancelled {
             return Err(RunError::Interrupted);
         }
         let result = &mut self.result;

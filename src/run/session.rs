@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::RunOptions;
 use crate::result::{Failure, ServerRun};
 use crate::scenario::{point_id, Plan, ServerSource, ServerSpec};
+use crate::secret::Credential;
 use crate::server::{Launch, RunningServer};
 use crate::sim::{self, Faults, RunningSim};
 
@@ -176,7 +177,7 @@ impl Session {
         if plan.port_from_launch {
             let _ = base_url.set_port(Some(port));
         }
-        let api_key = plan.target.api_key.as_ref();
+        let api_key = plan.target.credential.as_ref().map(Credential::secret);
         let launch = Launch::new(spec, values, Some(port), &base_url, log.clone(), api_key)
             .map_err(|e| not_started(plain(format!("server.command: {e}"))))?;
         let record = ServerRun {

@@ -8,10 +8,10 @@ use super::{validate, Scenario};
 /// A scenario that could not be read, parsed or validated.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path}: {field}: {message}")]
     Invalid {
@@ -24,9 +24,9 @@ pub enum ScenarioError {
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| ScenarioError::Read {
         path: path.to_owned(),
-        source,
+        reason,
     })?;
     parse_str(&text, path)
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::validate::PORT_PLACEHOLDER;
 use super::{Api, Arrival, MonitorSpec, Scenario, ScenarioError, ServerSpec, Slo, TokenizerChoice};
-use crate::secret::{redacted, Secret};
+use crate::secret::{redacted, redacted_text, take_credential, Credential, Secret};
 
 /// The server under test, ready to use.
 #[derive(Debug, Clone)]
@@ -20,7 +20,8 @@ pub struct ResolvedTarget {
     pub base_url: reqwest::Url,
     pub api: Api,
     pub model: Option<String>,
-    pub api_key: Option<Secret>,
+    /// The API key, else the user and password the base URL carried (taken out of it).
+    pub credential: Option<Credential>,
     pub tokenizer: TokenizerChoice,
 }
 
@@ -245,14 +246,15 @@ fn resolve_target(
         None => t.base_url.replace(PORT_PLACEHOLDER, "0"),
     };
     let expanded = shellexpand::env(&with_port).map_err(|e| ("target.base_url", e.to_string()))?;
-    let base_url = reqwest::Url::parse(&expanded)
+    let mut base_url = reqwest::Url::parse(&expanded)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(server_root)
         .ok_or_else(|| {
-            let message = format!("`{expanded}` is not an http(s) URL");
+            let message = format!("`{}` is not an http(s) URL", redacted_text(&expanded));
             ("target.base_url", message)
         })?;
+    let in_url = take_credential(&mut base_url);
     let api_key = match (api_key, &t.api_key_env) {
         (Some(key), _) => Some(key),
         (None, Some(var)) => Some(Secret::new(std::env::var(var).map_err(|_| {
@@ -270,11 +272,14 @@ fn resolve_target(
         .map(|m| shellexpand::env(m).map(|m| m.into_owned()))
         .transpose()
         .map_err(|e| ("target.model", e.to_string()))?;
+    if api_key.is_some() && in_url.is_some() {
+        tracing::warn!("the base URL's user and password are not sent: the API key is");
+    }
     Ok(ResolvedTarget {
         base_url,
         api: t.api,
         model,
-        api_key,
+        credential: api_key.map(Credential::ApiKey).or(in_url),
         tokenizer: t.tokenizer,
     })
 }

@@ -28,16 +28,26 @@ fn err(field: &str, msg: &str) -> Result<(), FieldError> {
     Err(FieldError::new(field, msg))
 }
 
+/// Why `name` cannot name a scenario, if it cannot: it names the baseline file and is
+/// printed in terminals, so it is one plain file name.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        Some("must not be empty")
+    } else if name.contains(['/', '\\']) {
+        Some("must not contain path separators (it names the baseline file)")
+    } else if name == "." || name == ".." {
+        Some("must not be `.` or `..` (it names the baseline file)")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    }
+}
+
 /// Checks a parsed scenario; on failure names the field and the reason.
 pub fn validate(s: &Scenario) -> Result<(), FieldError> {
-    if s.name.trim().is_empty() {
-        return err("name", "must not be empty");
-    }
-    if s.name.contains(['/', '\\']) {
-        return err(
-            "name",
-            "must not contain path separators (it names the baseline file)",
-        );
+    if let Some(problem) = name_problem(&s.name) {
+        return err("name", problem);
     }
     if let Some(embedded) = s.target.embedded {
         if !s.target.base_url.is_empty() || s.server.is_some() {
@@ -51,6 +61,7 @@ pub fn validate(s: &Scenario) -> Result<(), FieldError> {
                 let name = s.target.profile.as_deref().unwrap_or_default();
                 crate::sim::profile(name)
                     .map_err(|e| FieldError::new("target.profile", e.to_string()))?;
+                validate_sim_knobs(s, name)?;
             }
         }
         return validate_rest(s);
@@ -82,19 +93,51 @@ pub fn validate(s: &Scenario) -> Result<(), FieldError> {
     validate_rest(s)
 }
 
+/// Each value of a simulator knob in the matrix configures the simulator as `run` would.
+fn validate_sim_knobs(s: &Scenario, profile: &str) -> Result<(), FieldError> {
+    for knob in crate::sim::KNOBS {
+        for (i, value) in s.matrix.get(knob).into_iter().flatten().enumerate() {
+            let values = std::collections::BTreeMap::from([(knob.to_owned(), value.clone())]);
+            crate::sim::engine_config(profile, &values)
+                .map_err(|e| FieldError::new(&format!("matrix.{knob}[{i}]"), e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks everything but the target.
 fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
     validate_matrix(s)?;
+    validate_workload(s)?;
+    validate_load(s)?;
+    validate_plan_size(s)?;
+    validate_thresholds(s)?;
+    validate_compare(s)?;
+    validate_slo(s)
+}
+
+fn validate_workload(s: &Scenario) -> Result<(), FieldError> {
     let w = &s.workload;
     if w.input_tokens.is_empty() {
         return err("workload.input_tokens", "must list at least one length");
     }
-    if let Some(i) = w.input_tokens.iter().position(|&n| n == 0) {
-        return err(&format!("workload.input_tokens[{i}]"), "must be at least 1");
+    for (i, &n) in w.input_tokens.iter().enumerate() {
+        count_in_range(
+            &format!("workload.input_tokens[{i}]"),
+            n,
+            MAX_TOKENS,
+            "tokens",
+        )?;
     }
-    if w.output_tokens == 0 {
-        return err("workload.output_tokens", "must be at least 1");
-    }
+    count_in_range(
+        "workload.output_tokens",
+        w.output_tokens,
+        MAX_TOKENS,
+        "tokens",
+    )
+}
+
+fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     let l = &s.load;
     match (&l.concurrency, &l.rate) {
         (Some(_), Some(_)) | (None, None) => {
@@ -107,8 +150,9 @@ fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
             if levels.is_empty() {
                 return err("load.concurrency", "must list at least one level");
             }
-            if let Some(i) = levels.iter().position(|&c| c == 0) {
-                return err(&format!("load.concurrency[{i}]"), "must be at least 1");
+            for (i, &c) in levels.iter().enumerate() {
+                let field = format!("load.concurrency[{i}]");
+                count_in_range(&field, c, MAX_CONCURRENCY, "requests in flight")?;
             }
         }
         (None, Some(rates)) => {
@@ -116,13 +160,8 @@ fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
                 return err("load.rate", "must list at least one rate");
             }
             for (i, &rate) in rates.iter().enumerate() {
-                in_range(
-                    &format!("load.rate[{i}]"),
-                    rate,
-                    MIN_RATE,
-                    MAX_RATE,
-                    "requests per second",
-                )?;
+                let field = format!("load.rate[{i}]");
+                in_range(&field, rate, MIN_RATE, MAX_RATE, "requests per second")?;
             }
         }
     }
@@ -144,8 +183,36 @@ fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
     if l.arrival != Arrival::Gamma && l.burstiness != 1.0 {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
-    in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")?;
-    validate_thresholds(s)?;
+    in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")
+}
+
+/// The plan (configurations × input lengths × load levels) stays within [`MAX_POINTS`],
+/// counted before anything is expanded.
+fn validate_plan_size(s: &Scenario) -> Result<(), FieldError> {
+    let loads = match (&s.load.concurrency, &s.load.rate) {
+        (Some(levels), _) => levels.len(),
+        (None, Some(rates)) => rates.len(),
+        (None, None) => 0,
+    };
+    let points = s
+        .matrix
+        .values()
+        .map(Vec::len)
+        .chain([s.workload.input_tokens.len(), loads])
+        .try_fold(1usize, usize::checked_mul)
+        .filter(|&n| n <= MAX_POINTS);
+    match points {
+        Some(_) => Ok(()),
+        None => err(
+            "matrix",
+            &format!(
+                "the matrix × input lengths × load levels give more than {MAX_POINTS} points; split the scenario"
+            ),
+        ),
+    }
+}
+
+fn validate_compare(s: &Scenario) -> Result<(), FieldError> {
     for (metric, t) in &s.compare {
         let field = format!("compare.{metric}");
         if !is_compared_metric(metric) {
@@ -169,21 +236,21 @@ fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
             return err(&field, "warn_pct must not exceed fail_pct");
         }
     }
-    if let Some(slo) = &s.slo {
-        for (name, value) in [
-            ("ttft_ms", slo.ttft_ms),
-            ("tpot_ms", slo.tpot_ms),
-            ("e2e_ms", slo.e2e_ms),
-        ] {
-            if let Some(v) = value {
-                in_range(
-                    &format!("slo.{name}"),
-                    v,
-                    0.0,
-                    MAX_SECONDS * 1000.0,
-                    "milliseconds",
-                )?;
-            }
+    Ok(())
+}
+
+fn validate_slo(s: &Scenario) -> Result<(), FieldError> {
+    let Some(slo) = &s.slo else {
+        return Ok(());
+    };
+    for (name, value) in [
+        ("ttft_ms", slo.ttft_ms),
+        ("tpot_ms", slo.tpot_ms),
+        ("e2e_ms", slo.e2e_ms),
+    ] {
+        if let Some(v) = value {
+            let field = format!("slo.{name}");
+            in_range(&field, v, 0.0, MAX_SECONDS * 1000.0, "milliseconds")?;
         }
     }
     Ok(())
@@ -220,6 +287,15 @@ fn validate_matrix(s: &Scenario) -> Result<(), FieldError> {
         }
         if values.is_empty() {
             return err(&field, "must list at least one value");
+        }
+        if let Some(i) = values
+            .iter()
+            .position(|v| v.as_str().is_some_and(|s| s.chars().any(char::is_control)))
+        {
+            return err(
+                &format!("{field}[{i}]"),
+                "must not contain control characters",
+            );
         }
         if let Some(i) = values
             .iter()
@@ -277,6 +353,26 @@ fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), FieldError> 
         3600.0,
         "seconds",
     )
+}
+
+/// The most tokens of a prompt or an answer: ten million, the longest context any model
+/// has; more would only make the harness allocate prompts no server takes.
+const MAX_TOKENS: u32 = 10_000_000;
+/// The most requests in flight at once from one harness process.
+const MAX_CONCURRENCY: u32 = 100_000;
+/// The most points in one plan.
+const MAX_POINTS: usize = 10_000;
+
+/// `value` must be at least 1 and at most `max`.
+fn count_in_range(field: &str, value: u32, max: u32, unit: &str) -> Result<(), FieldError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must be at least 1 and at most {max} {unit}, got {value}"),
+        ))
+    }
 }
 
 /// One week: the longest duration or timeout a point may have.

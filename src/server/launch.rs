@@ -72,13 +72,28 @@ pub enum LaunchError {
     ReadyPath(String),
 }
 
+/// `${VAR}` and `${VAR:-default}` in `text` from the environment. A `$` not followed by
+/// `{` stays as it is (`$2` of an awk program, a price): only the braced form is the
+/// environment's, as the scenario's documentation says.
 fn expand_env(text: &str) -> Result<String, LaunchError> {
-    shellexpand::env(text)
-        .map(|t| t.into_owned())
-        .map_err(|e| LaunchError::Environment {
-            text: text.to_owned(),
-            message: e.to_string(),
-        })
+    let error = |message: String| LaunchError::Environment {
+        text: text.to_owned(),
+        message,
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map(|i| start + i + 1)
+            .ok_or_else(|| error("unclosed `${`".into()))?;
+        let expanded = shellexpand::env(&rest[start..end]).map_err(|e| error(e.to_string()))?;
+        out.push_str(&expanded);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 impl Launch {
@@ -360,5 +375,22 @@ impl Drop for RunningServer {
         if was_running {
             self.signal(libc::SIGKILL);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_braced_references_are_the_environments() {
+        std::env::set_var("LLM_LOADTEST_TEST_HOME", "/h");
+        assert_eq!(
+            expand_env("awk '{print $2}' ${LLM_LOADTEST_TEST_HOME}/x $HOME").unwrap(),
+            "awk '{print $2}' /h/x $HOME"
+        );
+        assert_eq!(expand_env("${LLM_LOADTEST_TEST_UNSET:-d}").unwrap(), "d");
+        assert!(expand_env("${LLM_LOADTEST_TEST_UNSET}").is_err());
+        assert!(expand_env("${OPEN").is_err());
     }
 }

@@ -8,4 +8,4 @@ mod scrape;
 pub use launch::{kill_all, launchable, Launch, LaunchError, NotLaunchable, RunningServer};
 pub use scrape::{scrape, MetricsRecorder, ScrapeError};
 
-pub use probe::{first_model, reachable, server_info, ModelListError};
+pub use probe::{context_length, first_model, reachable, server_info, ModelListError};

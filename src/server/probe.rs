@@ -53,6 +53,29 @@ pub async fn first_model(
         .ok_or(ModelListError::Empty)
 }
 
+/// The context length the server advertises for `model`, in tokens: vLLM's and SGLang's
+/// `max_model_len` in `/v1/models`, else llama.cpp's per-slot `n_ctx` in `/props`.
+pub async fn context_length(
+    http: &reqwest::Client,
+    base: &reqwest::Url,
+    model: &str,
+) -> Option<u64> {
+    let models = get_json(http, base, "v1/models").await.ok();
+    let listed = models.as_ref().and_then(|list| {
+        let entries = list["data"].as_array()?;
+        let entry = entries
+            .iter()
+            .find(|m| m["id"] == model)
+            .or(entries.first())?;
+        entry["max_model_len"].as_u64()
+    });
+    match listed {
+        Some(n) => Some(n),
+        None => get_json(http, base, "props").await.ok()?["default_generation_settings"]["n_ctx"]
+            .as_u64(),
+    }
+}
+
 /// The server's identity, as far as it tells.
 pub async fn server_info(http: &reqwest::Client, base: &reqwest::Url, model: &str) -> ServerInfo {
     let version = match get_json(http, base, "version").await {

@@ -45,7 +45,7 @@ type TruthLog = Arc<Mutex<Vec<Truth>>>;
 #[derive(Clone)]
 struct Emitter {
     config: EmitterConfig,
-    model: String,
+    info: ModelInfo,
     truth: TruthLog,
 }
 
@@ -71,7 +71,7 @@ impl Drop for Recorder {
 pub fn router(config: EmitterConfig, info: ModelInfo) -> Router {
     let emitter = Emitter {
         config,
-        model: info.model.clone(),
+        info: info.clone(),
         truth: TruthLog::default(),
     };
     Router::new()
@@ -113,28 +113,31 @@ async fn truth(State(e): State<Emitter>) -> Response {
 
 fn emit(e: Emitter, headers: &HeaderMap, body: &CompletionBody, api: Api) -> Response {
     let arrived = Instant::now();
+    if let Some(refused) = http::beyond_context(&e.info, body) {
+        return refused;
+    }
     let max_tokens = body.max_tokens();
     let usage = usage(body.prompt_tokens(), max_tokens);
     if !body.stream {
-        return http::whole_response(api, &e.model, max_tokens, usage);
+        return http::whole_response(api, &e.info.model, max_tokens, usage);
     }
     let per_chunk = e.config.tokens_per_chunk.max(1);
     let chunks = max_tokens.div_ceil(per_chunk);
     // The text chunks are rendered once; each send is a reference-counted copy.
     let full = Bytes::from(chunk(
         api,
-        &e.model,
+        &e.info.model,
         Some(&" tok".repeat(per_chunk as usize)),
         None,
     ));
     let rest = max_tokens - (chunks - 1) * per_chunk;
     let last = Bytes::from(chunk(
         api,
-        &e.model,
+        &e.info.model,
         Some(&" tok".repeat(rest as usize)),
         None,
     ));
-    let end = Bytes::from(stream_end(api, &e.model, usage));
+    let end = Bytes::from(stream_end(api, &e.info.model, usage));
     let piece = move |k: u32| {
         if k + 1 == chunks {
             last.clone()

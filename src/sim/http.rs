@@ -294,16 +294,27 @@ pub fn stream_end(api: Api, model: &str, usage: Value) -> String {
         + "data: [DONE]\n\n"
 }
 
+/// The 400 answer, in vLLM's words, to a request whose prompt and answer do not fit the
+/// model's context; `None` when they fit.
+pub fn beyond_context(info: &ModelInfo, body: &CompletionBody) -> Option<Response> {
+    // In u64: `max_tokens` may be anything a client sends, up to u32::MAX.
+    let requested = u64::from(body.prompt_tokens()) + u64::from(body.max_tokens());
+    (requested > u64::from(info.max_model_len)).then(|| {
+        error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {requested} tokens", info.max_model_len))
+    })
+}
+
 /// The usage object of a response.
 pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> Value {
-    json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens})
+    let total = u64::from(prompt_tokens) + u64::from(completion_tokens);
+    json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": total})
 }
 
 async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Response {
     let prompt_tokens = body.prompt_tokens();
     let max_tokens = body.max_tokens();
-    if prompt_tokens + max_tokens > s.info.max_model_len {
-        return error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {} tokens", s.info.max_model_len, prompt_tokens + max_tokens));
+    if let Some(refused) = beyond_context(&s.info, &body) {
+        return refused;
     }
     let fault = draw_fault(&s);
     if fault == Fault::Error {
@@ -376,4 +387,24 @@ async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Re
         .header(header::CONTENT_TYPE, "text/event-stream")
         .body(Body::from_stream(events))
         .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "cannot stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_max_tokens_is_beyond_the_context_not_wrapped_into_it() {
+        let info = ModelInfo {
+            model: "m".into(),
+            max_model_len: 32_768,
+        };
+        let body: CompletionBody =
+            serde_json::from_value(json!({"prompt": "a b", "max_tokens": u32::MAX})).unwrap();
+        let refused = beyond_context(&info, &body).expect("refused");
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let fits: CompletionBody =
+            serde_json::from_value(json!({"prompt": "a b", "max_tokens": 16})).unwrap();
+        assert!(beyond_context(&info, &fits).is_none());
+    }
 }

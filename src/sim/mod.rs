@@ -106,6 +106,10 @@ pub fn engine_config(
     })
 }
 
+/// The emitter's context in tokens: any benchmark's prompt and answer fit, and a client
+/// cannot make it render gigabytes of answer.
+const EMITTER_CONTEXT_TOKENS: u32 = 1 << 24;
+
 /// What generates the tokens.
 pub enum Server {
     /// The engine model, with injected faults.
@@ -208,7 +212,7 @@ pub async fn serve(
         Server::Emitter(config, model) => {
             let info = http::ModelInfo {
                 model,
-                max_model_len: u32::MAX,
+                max_model_len: EMITTER_CONTEXT_TOKENS,
             };
             (emitter::router(config, info), None)
         }

@@ -89,8 +89,20 @@ fn connection_refused_is_counted() {
     let url = format!("http://127.0.0.1:{}", closed_port());
     let flags = "--num-prompts 3 --input-len 8 --output-len 4 --warmup 0 --tokenizer cl100k_base";
     let r = run_against(&url, flags, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.errors(0), json!({"connect": 3}));
+    // Every request failed: the point failed, and the run says why with exit code 1.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("✗ concurrency=1,input_tokens=8: every request failed (connect=3, first: "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("FAIL: 1 of 1 points was not measured"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// OpenAI's own API: rejects the unknown `ignore_eos` argument with a 400.

@@ -6,6 +6,7 @@ mod compare;
 mod faults;
 mod fixture;
 mod real_server;
+mod reliability;
 mod report;
 mod secrets;
 mod server_sweep;

@@ -92,14 +92,23 @@ fn llama_server_measurements_agree_with_the_server() {
 }
 
 #[test]
-fn llama_server_context_overflow_is_counted() {
+fn a_prompt_beyond_llama_servers_context_fails_its_point() {
     let Some(url) = server() else { return };
     let _quiet = exclusive();
+    // llama-server advertises its per-slot context (`/props`): a prompt beyond it fails its
+    // point with the reason before anything is sent.
     let r = run_against(
         &url,
         "--num-prompts 2 --input-len 9000 --output-len 8 --warmup 0",
         &[],
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.errors(0), serde_json::json!({"context_overflow": 2}));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "input_tokens 9000 + output_tokens 8 do not fit the server's context of 8192 tokens"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.result()["points"][0]["requests"]["total"], 0);
 }

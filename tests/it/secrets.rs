@@ -66,3 +66,48 @@ async fn api_key_from_the_environment_never_reaches_outputs_or_logs() {
     let r = run_against_async(server.uri(), FLAGS, env).await;
     assert_no_secret(&r);
 }
+
+/// A user and password in the base URL go as HTTP basic authentication, and appear in no
+/// output and no log line, at any level.
+#[tokio::test]
+async fn credentials_in_the_base_url_never_reach_outputs_or_logs() {
+    let server = mock_server().await;
+    // "user:url-pass-4711", base64.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", "Basic dXNlcjp1cmwtcGFzcy00NzEx"))
+        .respond_with(ok_stream(8, 4))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let url = server
+        .uri()
+        .replace("http://", "http://user:url-pass-4711@");
+    let r = run_against_async(url, FLAGS, &[("LLM_LOADTEST_LOG", "trace")]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.result()["points"][0]["requests"]["ok"],
+        2,
+        "the credentials must reach the server"
+    );
+    for (what, text) in [
+        ("result", std::fs::read_to_string(r.result_path()).unwrap()),
+        ("stdout", r.stdout.clone()),
+        ("stderr", r.stderr.clone()),
+    ] {
+        assert!(
+            !text.contains("url-pass-4711"),
+            "the password leaked into {what}"
+        );
+    }
+    assert!(
+        !r.stderr.is_empty(),
+        "trace logging produced output to check"
+    );
+}

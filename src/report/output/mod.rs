@@ -22,9 +22,9 @@ pub use markdown::COMMENT_LIMIT;
 pub enum OutputError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("cannot write CSV: {0}")]
+    #[error(transparent)]
     Csv(#[from] ::csv::Error),
-    #[error("cannot write JSON: {0}")]
+    #[error(transparent)]
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Write(#[from] WriteError),
