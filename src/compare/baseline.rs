@@ -43,16 +43,21 @@ pub enum BaselineError {
 
 /// Reads a result (or baseline) file.
 pub fn read_result(path: &Path) -> Result<RunResult, BaselineError> {
-    let corrupt = |message: String| BaselineError::Corrupt {
-        path: path.to_owned(),
-        message,
-    };
     let text = std::fs::read_to_string(path).map_err(|reason| BaselineError::Read {
         path: path.to_owned(),
         reason,
     })?;
+    parse_result(&text, path)
+}
+
+/// Parses and checks the text of a result file; `path` names it in errors.
+pub fn parse_result(text: &str, path: &Path) -> Result<RunResult, BaselineError> {
+    let corrupt = |message: String| BaselineError::Corrupt {
+        path: path.to_owned(),
+        message,
+    };
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
     let found = match &value["schema_version"] {
         serde_json::Value::Null => return Err(corrupt("no `schema_version`".into())),
         v => v.as_u64().filter(|&n| n >= 1).ok_or_else(|| {

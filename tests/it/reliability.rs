@@ -24,6 +24,22 @@ fn one_line_error(args: &[&str]) -> String {
     stderr
 }
 
+/// [`one_line_error`] with the address space limited to 1 GB (`ulimit -v 1000000`): no
+/// allocation a hostile value asks for is tried, let alone aborts.
+fn one_line_error_within_1_gb(args: &[&str]) -> String {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_llm-loadtest"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    stderr
+}
+
 /// Item 1: A run that fails before its first point leaves earlier outputs as they were.
 #[test]
 fn a_run_that_fails_early_keeps_the_earlier_outputs() {
@@ -118,17 +134,21 @@ fn empty_and_partial_results_fail_compare_and_are_no_baselines() {
     let (code, _, stderr) =
         run_plain(&["baseline", "update", REAL_RESULT, "--baselines", baselines]);
     assert_eq!(code, 0, "{stderr}");
+    let reports = dir.path().to_str().unwrap();
+    let compare = |result: &str| {
+        run_plain(&[
+            "compare",
+            result,
+            "--baselines",
+            baselines,
+            "--reports",
+            reports,
+        ])
+    };
     let mut empty = real_result();
     empty["points"] = json!([]);
     let empty = write_json(dir.path(), "empty.json", &empty);
-    let (code, stdout, stderr) = run_plain(&[
-        "compare",
-        &empty,
-        "--baselines",
-        baselines,
-        "--reports",
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = compare(&empty);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
         stdout.contains("incomplete run") && stdout.contains("the result holds no point"),
@@ -143,14 +163,7 @@ fn empty_and_partial_results_fail_compare_and_are_no_baselines() {
     let mut partial = real_result();
     partial["partial"] = true.into();
     let partial = write_json(dir.path(), "partial.json", &partial);
-    let (code, stdout, _) = run_plain(&[
-        "compare",
-        &partial,
-        "--baselines",
-        baselines,
-        "--reports",
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, _) = compare(&partial);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("its result is partial"), "{stdout}");
 }
@@ -263,25 +276,28 @@ fn a_scenario_name_from_a_result_never_becomes_a_path() {
     assert!(!baselines.exists());
 }
 
-/// Item 8: Sizes a scenario or flag gives are bounded before anything is allocated by them.
+/// Item 8: Sizes a scenario or flag gives are bounded before anything is allocated by
+/// them: under a 1 GB address space, each is one line of error.
 #[test]
 fn hostile_sizes_are_refused_in_one_line() {
     let url = format!("http://127.0.0.1:{}", closed_port());
-    let stderr = one_line_error(&[
-        "run",
-        "-s",
-        &url,
-        "-m",
-        "m",
-        "--concurrency",
-        "4294967295",
-        "-n",
-        "2",
-    ]);
-    assert!(
-        stderr.contains("load.concurrency[0]: must be at least 1 and at most 100000"),
-        "{stderr}"
-    );
+    for concurrency in ["1000000", "4294967295"] {
+        let stderr = one_line_error_within_1_gb(&[
+            "run",
+            "-s",
+            &url,
+            "-m",
+            "m",
+            "--concurrency",
+            concurrency,
+            "-n",
+            "2",
+        ]);
+        assert!(
+            stderr.contains("load.concurrency[0]: must be at least 1 and at most 100000"),
+            "{stderr}"
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let scenario = |name: &str, workload: &str, extra: &str| {
         let text = format!(
@@ -295,7 +311,7 @@ fn hostile_sizes_are_refused_in_one_line() {
         r#"{"input_tokens": 4294967295, "output_tokens": 4}"#,
         "",
     );
-    let stderr = one_line_error(&["validate", &long]);
+    let stderr = one_line_error_within_1_gb(&["validate", &long]);
     assert!(
         stderr.contains("workload.input_tokens[0]: must be at least 1 and at most 10000000"),
         "{stderr}"
@@ -306,7 +322,7 @@ fn hostile_sizes_are_refused_in_one_line() {
         r#"{"input_tokens": 8, "output_tokens": 4}"#,
         &format!("\"matrix\": {{{}}},", matrix.join(", ")),
     );
-    let stderr = one_line_error(&["validate", &wide]);
+    let stderr = one_line_error_within_1_gb(&["validate", &wide]);
     assert!(stderr.contains("wide.json: matrix: the matrix × input lengths × load levels give more than 10000 points"), "{stderr}");
 }
 

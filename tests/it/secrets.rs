@@ -10,10 +10,15 @@ const SECRET: &str = "sk-test-secret";
 const FLAGS: &str = "--num-prompts 2 --input-len 8 --output-len 4 --warmup 1";
 
 async fn server_requiring_the_key() -> MockServer {
+    server_requiring(&format!("Bearer {SECRET}")).await
+}
+
+/// A server that answers only requests with this Authorization header (401 otherwise).
+async fn server_requiring(authorization: &str) -> MockServer {
     let server = mock_server().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
-        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .and(header("authorization", authorization))
         .respond_with(ok_stream(8, 4))
         .with_priority(1)
         .mount(&server)
@@ -71,21 +76,8 @@ async fn api_key_from_the_environment_never_reaches_outputs_or_logs() {
 /// output and no log line, at any level.
 #[tokio::test]
 async fn credentials_in_the_base_url_never_reach_outputs_or_logs() {
-    let server = mock_server().await;
     // "user:url-pass-4711", base64.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .and(header("authorization", "Basic dXNlcjp1cmwtcGFzcy00NzEx"))
-        .respond_with(ok_stream(8, 4))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(401))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = server_requiring("Basic dXNlcjp1cmwtcGFzcy00NzEx").await;
     let url = server
         .uri()
         .replace("http://", "http://user:url-pass-4711@");
