@@ -58,7 +58,8 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
         .arg(dir.path().join("requests.jsonl"))
         .env_remove("LLM_LOADTEST_API_KEY")
         .env_remove("OPENAI_API_KEY")
-        .timeout(Duration::from_secs(120));
+        // Generous: the real llama-server on 2 busy cores takes up to two minutes a run.
+        .timeout(Duration::from_secs(300));
     for (k, v) in env {
         cmd.env(k, v);
     }

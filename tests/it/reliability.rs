@@ -486,3 +486,24 @@ fn prompts_beyond_the_servers_context_fail_their_point_with_the_reason() {
         "nothing was sent"
     );
 }
+
+/// Item 7: A run whose every request is refused (401, 500) fails, saying why.
+#[tokio::test]
+async fn a_run_whose_every_request_fails_exits_1_with_the_reasons() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    for (status, kind) in [(401, "http_401"), (500, "http_500")] {
+        let server = crate::fixture::mock_server().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(status).set_body_string("{\"error\": \"no\"}"))
+            .mount(&server)
+            .await;
+        let flags = "--num-prompts 3 --input-len 8 --output-len 4 --warmup 0";
+        let r = crate::fixture::run_against_async(server.uri(), flags, &[]).await;
+        assert_eq!(r.code, 1, "{status}: {}", r.stderr);
+        let expected = format!("every request failed ({kind}=3, first: ");
+        assert!(r.stdout.contains(&expected), "{}", r.stdout);
+        assert_eq!(r.result()["points"][0]["requests"]["failed"], 3);
+    }
+}
