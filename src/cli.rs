@@ -155,7 +155,7 @@ pub struct ReportArgs {
     /// Output file [default: standard output]
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Directory with report.md.jinja and/or report.html.jinja replacing the built-in ones
+    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
     #[arg(long)]
     pub templates: Option<PathBuf>,
     /// Seed of the bootstrap resampling
@@ -186,7 +186,7 @@ pub struct CompareArgs {
     /// Where compare.md (pull-request comment) and compare.html go
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
-    /// Directory with report.md.jinja and/or report.html.jinja replacing the built-in ones
+    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
     #[arg(long)]
     pub templates: Option<PathBuf>,
 }

@@ -1,20 +1,20 @@
-//! The Jinja templates of the Markdown and HTML reports (rendered by minijinja): embedded
-//! in the binary and overridable from a directory (`--templates DIR`, any of
-//! `report.md.jinja` and `report.html.jinja`), and the filters they use. HTML output is
-//! escaped automatically; Markdown text goes through the `md` filter.
+//! The Tera templates of the Markdown and HTML reports: embedded in the binary and
+//! overridable from a directory (`--templates DIR`, any of `report.md.tera` and
+//! `report.html.tera`), and the filters they use. HTML output is escaped automatically;
+//! Markdown text goes through the `md` filter.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use minijinja::value::{Kwargs, Value};
-use minijinja::{AutoEscape, Environment};
+use tera::{Tera, Value};
 
 use super::context::Report;
 
-pub const MARKDOWN: &str = "report.md.jinja";
-pub const HTML: &str = "report.html.jinja";
+pub const MARKDOWN: &str = "report.md.tera";
+pub const HTML: &str = "report.html.tera";
 const EMBEDDED: [(&str, &str); 2] = [
-    (MARKDOWN, include_str!("templates/report.md.jinja")),
-    (HTML, include_str!("templates/report.html.jinja")),
+    (MARKDOWN, include_str!("templates/report.md.tera")),
+    (HTML, include_str!("templates/report.html.tera")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -25,38 +25,28 @@ pub enum TemplateError {
     Render { name: &'static str, message: String },
 }
 
-/// A template error with its causes, on one line.
-fn chain(error: &minijinja::Error) -> String {
+/// A Tera error with its causes, on one line.
+fn chain(error: &tera::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         text.push_str(&format!(": {cause}"));
         source = cause.source();
     }
+    // Parse errors draw the line with arrows over several lines; one line reads better.
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The loaded templates.
 pub struct Templates {
-    env: Environment<'static>,
+    tera: Tera,
 }
 
 impl Templates {
     /// The embedded templates, each replaced by its namesake in `dir` when there is one.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let mut env = Environment::new();
-        env.set_auto_escape_callback(|name| match name {
-            HTML => AutoEscape::Html,
-            _ => AutoEscape::None,
-        });
-        env.set_keep_trailing_newline(true);
-        // A missing value (JSON null) prints as nothing, not as `none`.
-        env.set_formatter(|out, state, value| match value.is_none() {
-            true => Ok(()),
-            false => minijinja::escape_formatter(out, state, value),
-        });
-        env.add_filter("num", num);
-        env.add_filter("md", md);
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html.tera"]);
         if let Some(dir) = dir.filter(|d| !d.is_dir()) {
             return Err(TemplateError::Load {
                 path: dir.to_owned(),
@@ -72,55 +62,54 @@ impl Templates {
                     };
                     let text =
                         std::fs::read_to_string(&path).map_err(|e| load_error(e.to_string()))?;
-                    env.add_template_owned(name, text)
+                    tera.add_raw_template(name, &text)
                         .map_err(|e| load_error(chain(&e)))?;
                 }
-                None => env
-                    .add_template(name, embedded)
+                None => tera
+                    .add_raw_template(name, embedded)
                     .map_err(|e| TemplateError::Load {
                         path: PathBuf::from(format!("(embedded) {name}")),
                         message: chain(&e),
                     })?,
             }
         }
-        Ok(Self { env })
+        tera.register_filter("num", num);
+        tera.register_filter("md", md);
+        Ok(Self { tera })
     }
 
     /// Renders the template `name` ([`MARKDOWN`] or [`HTML`]) with `report`.
     pub fn render(&self, name: &'static str, report: &Report) -> Result<String, TemplateError> {
-        self.env
-            .get_template(name)
-            .and_then(|template| template.render(Value::from_serialize(report)))
-            .map_err(|e| TemplateError::Render {
-                name,
-                message: chain(&e),
-            })
+        let render_error = |e: tera::Error| TemplateError::Render {
+            name,
+            message: chain(&e),
+        };
+        let context = tera::Context::from_serialize(report).map_err(render_error)?;
+        self.tera.render(name, &context).map_err(render_error)
     }
 }
 
 /// `num`: a figure with as many decimals as its size warrants (`1234`, `56.7`, `8.91`);
 /// `—` for null. `digits=N` fixes the decimals.
-fn num(value: &Value, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let digits: Option<usize> = kwargs.get("digits")?;
-    kwargs.assert_all_used()?;
-    let Ok(v) = f64::try_from(value.clone()) else {
-        return Ok("—".into());
+fn num(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(v) = value.as_f64() else {
+        return Ok(Value::from("—"));
     };
-    let digits = match digits {
-        Some(d) => d,
+    let digits = match args.get("digits").and_then(Value::as_u64) {
+        Some(d) => d as usize,
         None if v.abs() >= 100.0 => 0,
         None if v.abs() >= 10.0 => 1,
         None => 2,
     };
-    Ok(format!("{v:.digits$}"))
+    Ok(Value::from(format!("{v:.digits$}")))
 }
 
 /// `md`: text made inert in Markdown (GitHub's flavour): HTML and table pipes escaped, no
 /// emphasis, links, code or line breaks.
-fn md(value: &Value) -> String {
-    let text = match value.as_str() {
-        Some(s) => s.to_owned(),
-        None => value.to_string(),
+fn md(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -136,7 +125,7 @@ fn md(value: &Value) -> String {
             c => out.push(c),
         }
     }
-    out
+    Ok(Value::from(out))
 }
 
 #[cfg(test)]
@@ -145,16 +134,38 @@ mod tests {
 
     #[test]
     fn markdown_filter_makes_html_and_tables_inert() {
-        let out = md(&Value::from("<script>alert(1)</script> | *x*"));
-        assert_eq!(out, "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*");
+        let out = md(
+            &Value::from("<script>alert(1)</script> | *x*"),
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            Value::from("&lt;script&gt;alert(1)&lt;/script&gt; \\| \\*x\\*")
+        );
     }
 
     #[test]
     fn numbers_get_decimals_by_size() {
-        let f = |v: Value| num(&v, Kwargs::from_iter(std::iter::empty::<(&str, Value)>())).unwrap();
-        assert_eq!(f(Value::from(1234.56)), "1235");
-        assert_eq!(f(Value::from(56.78)), "56.8");
-        assert_eq!(f(Value::from(8.912)), "8.91");
-        assert_eq!(f(Value::from(())), "—");
+        let f = |v: f64| num(&Value::from(v), &HashMap::new()).unwrap();
+        assert_eq!(f(1234.56), Value::from("1235"));
+        assert_eq!(f(56.78), Value::from("56.8"));
+        assert_eq!(f(8.912), Value::from("8.91"));
+        assert_eq!(
+            num(&Value::Null, &HashMap::new()).unwrap(),
+            Value::from("—")
+        );
+    }
+
+    #[test]
+    fn a_broken_template_is_named_with_what_is_wrong_on_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKDOWN), "{{ oops").unwrap();
+        let e = Templates::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!("{}: ", dir.path().join(MARKDOWN).display())),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1, "{e}");
     }
 }

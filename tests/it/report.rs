@@ -192,7 +192,7 @@ fn hostile_text_is_escaped_in_html_and_inert_in_markdown() {
         assert!(!lower.contains("<img"), "{name} has an img tag");
     }
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(
         md.contains(
@@ -245,7 +245,7 @@ fn templates_can_be_replaced_and_a_broken_one_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().to_str().unwrap();
     std::fs::write(
-        dir.path().join("report.md.jinja"),
+        dir.path().join("report.md.tera"),
         "custom {{ scenarios[0].name }}: {{ scenarios[0].points | length }} points",
     )
     .unwrap();
@@ -262,10 +262,10 @@ fn templates_can_be_replaced_and_a_broken_one_is_named() {
         "concurrency=4,input_tokens=512"
     );
 
-    std::fs::write(dir.path().join("report.md.jinja"), "{{ oops").unwrap();
+    std::fs::write(dir.path().join("report.md.tera"), "{{ oops").unwrap();
     let (code, _, stderr) = run_plain(&["report", REAL_RESULT, "--templates", templates]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("report.md.jinja:"), "{stderr}");
+    assert!(stderr.contains("report.md.tera:"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
