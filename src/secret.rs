@@ -141,4 +141,27 @@ mod tests {
         let url = reqwest::Url::parse("http://user:sk-abc@h:8000/v1/?api_key=sk-abc#x").unwrap();
         assert_eq!(redacted(&url), "http://h:8000/v1/");
     }
+
+    #[test]
+    fn credentials_leave_the_url_for_a_basic_header() {
+        let mut url = reqwest::Url::parse("http://us%40er:p%3Ass@h:8000/").unwrap();
+        let credential = take_credential(&mut url).unwrap();
+        assert_eq!(url.as_str(), "http://h:8000/");
+        // base64("us@er:p:ss")
+        assert_eq!(credential.authorization(), "Basic dXNAZXI6cDpzcw==");
+        assert_eq!(credential.secret().expose(), "p:ss");
+        assert!(take_credential(&mut url).is_none());
+        let key = Credential::ApiKey(Secret::new("sk-1"));
+        assert_eq!(key.authorization(), "Bearer sk-1");
+    }
+
+    #[test]
+    fn unparsable_url_text_loses_what_looks_like_credentials() {
+        assert_eq!(
+            redacted_text("http://u:p@ho st/x@y"),
+            "http://***@ho st/x@y"
+        );
+        assert_eq!(redacted_text("http://host/a@b"), "http://host/a@b");
+        assert_eq!(redacted_text("not a url"), "not a url");
+    }
 }
