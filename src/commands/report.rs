@@ -26,6 +26,15 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(baseline::read_baseline)
         .transpose()?;
+    if let Some(b) = baseline
+        .as_ref()
+        .filter(|b| b.scenario.name != current.scenario.name)
+    {
+        eprintln!(
+            "warning: comparing two scenarios: `{}` against the baseline of `{}`; points are matched by id",
+            current.scenario.name, b.scenario.name
+        );
+    }
     let comparison = baseline
         .as_ref()
         .map(|b| compare::compare(b, &current, args.seed));

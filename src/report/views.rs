@@ -67,6 +67,9 @@ pub struct LatencyView {
     pub key: &'static str,
     pub label: &'static str,
     pub summary: Summary,
+    /// Whether any request gave this latency: TPOT and ITL need a streamed response, and
+    /// a point whose every request failed measured none. Shown as "not measured", not 0.
+    pub measured: bool,
 }
 
 /// Splits a row's metric into what it measures and which statistic.
@@ -130,10 +133,12 @@ pub(super) fn point_view(index: usize, p: &PointResult) -> PointView {
         latencies: LATENCY_NAMES
             .iter()
             .filter_map(|&key| {
+                let summary = *p.latency_ms.get(key)?;
                 Some(LatencyView {
                     key,
                     label: latency_label(key),
-                    summary: *p.latency_ms.get(key)?,
+                    measured: summary.count > 0,
+                    summary,
                 })
             })
             .collect(),

@@ -410,3 +410,70 @@ fn html_reports_open_offline_in_headless_chromium() {
         "server metrics shown"
     );
 }
+
+/// Responses that were not streamed have no TPOT or ITL: every report says "not measured"
+/// instead of showing zeros, and draws no chart of them.
+#[test]
+fn a_run_without_streaming_says_tpot_and_itl_were_not_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("whole.json");
+    std::fs::write(
+        &scenario,
+        r#"{"name": "whole", "target": {"embedded": "sim", "profile": "fixed-20ms"},
+            "workload": {"input_tokens": 16, "output_tokens": 4, "stream": false},
+            "load": {"concurrency": [1, 2], "requests": 4, "warmup": 0}}"#,
+    )
+    .unwrap();
+    let result = dir.path().join("whole.result.json");
+    let (code, stdout, stderr) = run_plain(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "-o",
+        result.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("concurrency=1,input_tokens=16"))
+        .unwrap();
+    assert_eq!(row.matches("not measured").count(), 3, "{row}");
+    let result = result.to_str().unwrap();
+    let md = report(&[result]);
+    let md_row = md
+        .lines()
+        .find(|l| l.starts_with("| concurrency=1,input\\_tokens=16 |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert_eq!(md_row.matches("not measured").count(), 2, "{md_row}");
+    assert!(!md_row.contains("0.00 / 0.00"), "{md_row}");
+    let html = report(&[result, "--format", "html"]);
+    assert_eq!(
+        html.matches(">not measured</td>").count(),
+        4,
+        "two points × TPOT, ITL"
+    );
+    assert!(
+        !html.contains("TPOT percentiles vs"),
+        "no chart of what was not measured"
+    );
+    assert!(html.contains("E2E latency percentiles vs"));
+}
+
+#[test]
+fn a_baseline_of_another_scenario_is_said_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = real_result();
+    other["scenario"]["name"] = "another".into();
+    let other = write_json(dir.path(), "other.json", &other);
+    let (code, _, stderr) = run_plain(&["report", REAL_RESULT, "--baseline", &other]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains(
+            "comparing two scenarios: `llamacpp-smollm2` against the baseline of `another`"
+        ),
+        "{stderr}"
+    );
+    let (_, _, same) = run_plain(&["report", REAL_RESULT, "--baseline", REAL_RESULT]);
+    assert!(same.is_empty(), "{same}");
+}

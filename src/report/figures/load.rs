@@ -38,6 +38,11 @@ impl Builder<'_> {
                 },
             ));
             for latency in LATENCY_NAMES {
+                let measured =
+                    |p: &&PointResult| p.latency_ms.get(latency).is_some_and(|s| s.count > 0);
+                if !members.iter().any(measured) {
+                    continue; // TPOT and ITL of responses that were not streamed: no chart
+                }
                 let stat = |name: &'static str| {
                     move |p: &PointResult| {
                         let s = p.latency_ms.get(latency)?;

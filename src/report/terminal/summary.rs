@@ -1,7 +1,16 @@
 //! The end-of-run summary for the terminal: one row per point, then errors and goodput.
 
 use super::table;
-use crate::result::RunResult;
+use crate::result::{RunResult, Summary};
+
+/// A latency's figure, or "not measured" when no request gave it (TPOT and ITL of a
+/// response that was not streamed).
+fn latency(summary: &Summary, figure: f64) -> String {
+    match summary.count {
+        0 => "not measured".to_owned(),
+        _ => num(figure),
+    }
+}
 
 fn num(value: f64) -> String {
     if value >= 100.0 {
@@ -38,13 +47,13 @@ pub fn summary_table(result: &RunResult) -> String {
             p.requests.failed.to_string(),
             format!("{:.2}", p.throughput.requests_per_s),
             num(p.throughput.output_tokens_per_s),
-            num(l.ttft.p50),
-            num(l.ttft.p99),
-            num(l.tpot.p50),
-            num(l.itl.p50),
-            num(l.itl.p99),
-            num(l.e2e.p50),
-            num(l.e2e.p99),
+            latency(&l.ttft, l.ttft.p50),
+            latency(&l.ttft, l.ttft.p99),
+            latency(&l.tpot, l.tpot.p50),
+            latency(&l.itl, l.itl.p50),
+            latency(&l.itl, l.itl.p99),
+            latency(&l.e2e, l.e2e.p50),
+            latency(&l.e2e, l.e2e.p99),
         ]);
     }
     let mut text = format!("{table}\nlatencies in ms\n");
