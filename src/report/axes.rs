@@ -108,6 +108,14 @@ pub fn load_title(name: &str) -> &'static str {
     }
 }
 
+/// The title of the card that names the best load level.
+pub fn best_load_title(name: &str) -> &'static str {
+    match name {
+        "rate" => "Best request rate",
+        _ => "Best concurrency",
+    }
+}
+
 /// Input tokens as `1k`, `3k`, `512`.
 pub fn tokens_label(tokens: f64) -> String {
     if tokens >= 1000.0 && tokens % 1000.0 == 0.0 {

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::cards::{cards, Card};
 use super::environment::{environment, EnvironmentRow};
 use super::figures::{figures, FigureGroup};
 use super::format::{count, verdict_counts};
@@ -57,6 +58,8 @@ pub struct ScenarioReport {
     pub attention: Vec<RowView>,
     /// The other rows: no change, met SLOs, insufficient data.
     pub quiet: Vec<RowView>,
+    /// The summary cards the page leads with.
+    pub cards: Vec<Card>,
     pub points: Vec<PointView>,
     /// The seed study's rows, laid out as its tables.
     pub tables: Study,
@@ -135,6 +138,7 @@ fn scenario_report(subject: &Subject, fail_on: FailOn, strict: bool) -> Scenario
         environment: environment(current),
         attention,
         quiet,
+        cards: cards(current),
         points: current
             .points
             .iter()

@@ -5,6 +5,7 @@
 //! CSV, JSON, JUnit XML); the [`terminal`] tables; GitHub annotations.
 
 mod axes;
+mod cards;
 mod chart;
 mod context;
 mod environment;

@@ -10,7 +10,9 @@ use super::axes;
 use super::format::{change, latency_label, value};
 use crate::compare::verdict::{fails, FailOn, Verdict};
 use crate::compare::Row;
-use crate::result::{Failure, GpuStats, PointResult, ServerMetrics, Summary, LATENCY_NAMES};
+use crate::result::{
+    Failure, Goodput, GpuStats, PointResult, ServerMetrics, Summary, LATENCY_NAMES,
+};
 
 /// A comparison row as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +54,10 @@ pub struct PointView {
     pub input_tokens_mean: f64,
     pub output_tokens_mean: f64,
     pub goodput_ratio: Option<f64>,
+    /// `87.0% (87 of 100; TTFT < 500 ms: 90, TPOT < 50 ms: 95)`, when there is an SLO.
+    pub goodput: Option<String>,
+    /// Failed requests over all requests, in percent.
+    pub error_rate_pct: f64,
     pub latencies: Vec<LatencyView>,
     /// Why the point was not (fully) measured.
     pub failure: Option<Failure>,
@@ -70,6 +76,25 @@ pub struct LatencyView {
     /// Whether any request gave this latency: TPOT and ITL need a streamed response, and
     /// a point whose every request failed measured none. Shown as "not measured", not 0.
     pub measured: bool,
+}
+
+/// A point's goodput on one line, with the count of each criterion.
+fn goodput_line(g: &Goodput) -> String {
+    let criteria: Vec<String> = g
+        .per_criterion
+        .iter()
+        .map(|(name, c)| {
+            let label = latency_label(name);
+            format!("{label} < {} ms: {}", c.threshold_ms, c.met)
+        })
+        .collect();
+    format!(
+        "{:.1}% ({} of {}; {})",
+        100.0 * g.ratio,
+        g.met,
+        g.total,
+        criteria.join(", ")
+    )
 }
 
 /// Splits a row's metric into what it measures and which statistic.
@@ -130,6 +155,11 @@ pub(super) fn point_view(index: usize, p: &PointResult) -> PointView {
         input_tokens_mean: p.tokens.input_mean,
         output_tokens_mean: p.tokens.output_mean,
         goodput_ratio: p.goodput.as_ref().map(|g| g.ratio),
+        goodput: p.goodput.as_ref().map(goodput_line),
+        error_rate_pct: match p.requests.total {
+            0 => 0.0,
+            total => 100.0 * p.requests.failed as f64 / total as f64,
+        },
         latencies: LATENCY_NAMES
             .iter()
             .filter_map(|&key| {

@@ -8,7 +8,11 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::fixture::{closed_port, real_result, run_plain, slowed, write_json, REAL_RESULT};
+use crate::fixture::{real_result, run_plain, slowed, write_json, REAL_RESULT};
+
+/// A port nothing listens on, whatever the other tests bind meanwhile (port 1: a privileged
+/// port that no test binds).
+const NOTHING_LISTENS: &str = "http://127.0.0.1:1";
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -46,7 +50,7 @@ fn a_run_that_fails_early_keeps_the_earlier_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let good = write(dir.path(), "good.json", "{\"earlier\": true}");
     let keep = write(dir.path(), "keep.jsonl", "{\"earlier\": 1}\n");
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     let stderr = one_line_error(&[
         "run",
         "-s",
@@ -186,7 +190,7 @@ fn outputs_that_are_not_regular_files_are_refused() {
             "{stderr}"
         );
     }
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     let stderr = one_line_error(&["run", "-s", &url, "-m", "m", "-n", "1", "-o", "/dev/null"]);
     assert!(
         stderr.contains("cannot write /dev/null: it is a device"),
@@ -208,7 +212,7 @@ fn outputs_that_are_not_regular_files_are_refused() {
 #[test]
 fn outputs_never_overwrite_inputs_or_each_other() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     let same = dir.path().join("same.json");
     let same = same.to_str().unwrap();
     let stderr = one_line_error(&[
@@ -280,7 +284,7 @@ fn a_scenario_name_from_a_result_never_becomes_a_path() {
 /// them: under a 1 GB address space, each is one line of error.
 #[test]
 fn hostile_sizes_are_refused_in_one_line() {
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     for concurrency in ["1000000", "4294967295"] {
         let stderr = one_line_error_within_1_gb(&[
             "run",
@@ -330,7 +334,7 @@ fn hostile_sizes_are_refused_in_one_line() {
 /// requests: two senders, not a hundred thousand.
 #[test]
 fn concurrency_beyond_the_requests_costs_nothing() {
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     let r = crate::fixture::run_against(
         &url,
         "--concurrency 100000 -n 2 --warmup 0 --input-len 8 --output-len 4 --tokenizer cl100k_base",
@@ -395,7 +399,7 @@ fn validate_checks_the_simulator_knobs_as_run_would() {
 #[test]
 fn messages_say_what_is_wrong_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = NOTHING_LISTENS.to_owned();
     let stderr = one_line_error(&[
         "run",
         "-s",
