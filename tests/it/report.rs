@@ -477,3 +477,65 @@ fn a_baseline_of_another_scenario_is_said_in_one_line() {
     let (_, _, same) = run_plain(&["report", REAL_RESULT, "--baseline", REAL_RESULT]);
     assert!(same.is_empty(), "{same}");
 }
+
+/// One load level: no chart of lone dots against load. Configurations are grouped bars
+/// with the baseline beside each, titled by the level; lines stay where loads vary.
+#[test]
+fn charts_follow_the_shape_of_the_data() {
+    let _quiet = crate::fixture::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let one_level = |slowdown: f64| {
+        let mut result = sweep(slowdown);
+        let points = result["points"].as_array_mut().unwrap();
+        points.retain(|p| p["params"]["concurrency"] == 4);
+        result
+    };
+    let current = write_json(dir.path(), "current.json", &one_level(1.1));
+    let baseline = write_json(dir.path(), "baseline.json", &one_level(1.0));
+    let context: Value = serde_json::from_str(&report(&[
+        &current,
+        "--baseline",
+        &baseline,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let figures: Vec<&Value> = context["scenarios"][0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["figures"].as_array().unwrap())
+        .collect();
+    let titles: Vec<&str> = figures
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.iter().all(|t| !t.contains(" vs concurrency")),
+        "{titles:?}"
+    );
+    let compared = figures
+        .iter()
+        .find(|f| {
+            f["title"] == "Output throughput at concurrency 4 by configuration, 1k input tokens"
+        })
+        .unwrap_or_else(|| panic!("{titles:?}"));
+    let legend: Vec<&str> = compared["legend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(legend, ["this run", "baseline"]);
+    let svg = compared["svg"].as_str().unwrap();
+    assert!(svg.contains("<rect x"), "drawn as bars");
+    assert!(
+        svg.contains("chunked_prefill=on, tp=1"),
+        "a group per configuration"
+    );
+    // Several load levels: lines, as before.
+    let full = write_json(dir.path(), "full.json", &sweep(1.0));
+    let context: Value = serde_json::from_str(&report(&[&full, "--format", "json"])).unwrap();
+    let text = context["scenarios"][0]["figures"].to_string();
+    assert!(text.contains("Output throughput vs concurrency"));
+}

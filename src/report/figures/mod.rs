@@ -9,7 +9,7 @@ mod sweep;
 use serde::Serialize;
 
 use super::axes;
-use super::chart::{self, Line, LineChart, XAxis};
+use super::chart::{self, BarChart, Line, LineChart, XAxis};
 use crate::result::{PointResult, RunResult};
 
 /// One chart with its HTML legend.
@@ -192,7 +192,12 @@ impl Builder<'_> {
         }
     }
 
+    /// A chart against load, drawn by the shape of its data: lines across several load
+    /// levels; at a single level, grouped bars with the baseline beside each.
     fn line_figure(&mut self, title: String, chart: LineChart) -> Figure {
+        if let Some((title, bars)) = as_bars(&title, &chart) {
+            return self.bar_figure(title, bars);
+        }
         let legend = chart
             .lines
             .iter()
@@ -206,4 +211,67 @@ impl Builder<'_> {
         let drawn = chart::line_svg(&chart);
         self.figure(title, drawn, legend)
     }
+
+    /// Grouped bars, one colour per series; a whole row of the page for many groups.
+    fn bar_figure(&mut self, title: String, chart: BarChart) -> Figure {
+        let legend = chart
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, (label, _))| LegendEntry {
+                label: label.clone(),
+                color: chart::color_hex(i),
+                dashed: false,
+                baseline: false,
+            })
+            .collect();
+        let wide = chart.categories.len() > WIDE_GROUPS;
+        let drawn = chart::bar_svg(&chart);
+        let mut figure = self.figure(title, drawn, legend);
+        figure.wide = wide;
+        figure
+    }
+}
+
+/// A line chart whose categorical x axis has a single label (one load level: lines would be
+/// lone dots) as grouped bars: a group per line, this run's value and the baseline's beside
+/// it, the title naming the level (`Output throughput at concurrency 4`). `None` otherwise.
+fn as_bars(title: &str, chart: &LineChart) -> Option<(String, BarChart)> {
+    let XAxis::Categories {
+        title: axis,
+        labels,
+    } = &chart.x
+    else {
+        return None;
+    };
+    let [level] = labels.as_slice() else {
+        return None;
+    };
+    let current: Vec<&Line> = chart.lines.iter().filter(|l| !l.baseline).collect();
+    let value = |line: Option<&Line>| line.and_then(|l| l.points.first()).map(|p| p.1);
+    let baseline_of = |line: &Line| {
+        let label = format!("{} (baseline)", line.label);
+        chart.lines.iter().find(|b| b.baseline && b.label == label)
+    };
+    let mut series = vec![(
+        "this run".to_owned(),
+        current.iter().map(|l| value(Some(l))).collect(),
+    )];
+    if chart.lines.iter().any(|l| l.baseline) {
+        let values = current.iter().map(|l| value(baseline_of(l))).collect();
+        series.push(("baseline".to_owned(), values));
+    }
+    let against = format!(" vs {axis}");
+    let at = format!(" at {axis} {level}");
+    let title = match title.find(&against) {
+        Some(i) => format!("{}{at}{}", &title[..i], &title[i + against.len()..]),
+        None => format!("{title}{at}"),
+    };
+    let bars = BarChart {
+        y_title: chart.y_title.clone(),
+        categories: current.iter().map(|l| l.label.clone()).collect(),
+        notes: vec![String::new(); current.len()],
+        series,
+    };
+    Some((title, bars))
 }

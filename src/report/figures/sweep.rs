@@ -4,11 +4,10 @@
 use serde_json::Value;
 
 use super::{
-    load_axis, position, sorted_numbers, Builder, FigureGroup, LegendEntry, Read,
-    MAX_COMPARED_CONFIGURATIONS, WIDE_GROUPS,
+    load_axis, position, sorted_numbers, Builder, FigureGroup, Read, MAX_COMPARED_CONFIGURATIONS,
 };
 use crate::report::axes::{self, chunked_pairs, CHUNKED_PREFILL, TENSOR_PARALLEL};
-use crate::report::chart::{self, BarChart, LineChart, XAxis};
+use crate::report::chart::{BarChart, LineChart, XAxis};
 use crate::result::PointResult;
 
 impl Builder<'_> {
@@ -112,25 +111,12 @@ impl Builder<'_> {
                     })
                     .collect(),
             };
-            let legend = chart
-                .series
-                .iter()
-                .enumerate()
-                .map(|(i, (label, _))| LegendEntry {
-                    label: label.clone(),
-                    color: chart::color_hex(i),
-                    dashed: false,
-                    baseline: false,
-                })
-                .collect();
             let title = if rest.is_empty() {
                 "Chunked prefill on vs off".to_owned()
             } else {
                 format!("Chunked prefill on vs off ({rest})")
             };
-            let drawn = chart::bar_svg(&chart);
-            let mut figure = self.figure(title, drawn, legend);
-            figure.wide = chart.categories.len() > WIDE_GROUPS;
+            let figure = self.bar_figure(title, chart);
             figures.push(figure);
         }
         Some(FigureGroup {
