@@ -177,6 +177,10 @@ pub struct CompareArgs {
     /// Also fail when a baseline was measured with another server version or model
     #[arg(long)]
     pub strict: bool,
+    /// Fail when a scenario has no baseline, or a point is not in its baseline (by
+    /// default such runs are reported as new and pass)
+    #[arg(long)]
+    pub require_baseline: bool,
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tokio::runtime::Runtime;
 
-use llm_loadtest::compare::verdict::fails;
+use llm_loadtest::compare::verdict::Policy;
 use llm_loadtest::compare::{self, baseline, Comparison};
 use llm_loadtest::report::output::{self, Document, Format};
 use llm_loadtest::report::terminal::compare_table;
@@ -47,29 +47,30 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
     ];
     outputs.extend(args.junit.as_deref().map(|j| ("--junit", j)));
     check_distinct(&inputs, &outputs)?;
-    let compared = compare_with_baselines(&results, args)?;
+    let policy = Policy {
+        fail_on: args.fail_on.into(),
+        strict: args.strict,
+        require_baseline: args.require_baseline,
+    };
+    let compared = compare_with_baselines(&results, args, policy)?;
     let subjects: Vec<Subject> = compared
         .iter()
         .map(|(current, baseline, comparison)| Subject {
             current,
-            baseline: Some(baseline),
+            baseline: baseline.as_ref(),
             comparison: Some(comparison),
         })
         .collect();
     let comparisons: Vec<&Comparison> = compared.iter().map(|(_, _, c)| c).collect();
-    let (fail_on, strict) = (args.fail_on.into(), args.strict);
-    let document = Document::new(&subjects, fail_on, strict);
+    let document = Document::new(&subjects, policy);
     write_outputs(args, document, [&md_path, &html_path], &templates)?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        say!(
-            "{}",
-            annotations(comparisons.iter().copied(), fail_on, strict)
-        );
+        say!("{}", annotations(comparisons.iter().copied(), policy));
     }
     let failed = comparisons
         .iter()
         .flat_map(|c| &c.rows)
-        .any(|r| fails(r.verdict, fail_on, strict));
+        .any(|r| policy.fails(r.verdict));
     sayln!("{}", if failed { "FAIL" } else { "PASS" });
     Ok(if failed {
         Outcome::Failed
@@ -78,28 +79,32 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
     })
 }
 
-/// Each result with its baseline and their comparison, the table of each printed.
+/// Each result with its baseline (none yet for a new scenario) and their comparison, the
+/// table of each printed.
 fn compare_with_baselines(
     results: &[PathBuf],
     args: &CompareArgs,
-) -> anyhow::Result<Vec<(RunResult, RunResult, Comparison)>> {
+    policy: Policy,
+) -> anyhow::Result<Vec<(RunResult, Option<RunResult>, Comparison)>> {
     let mut compared = Vec::new();
     for path in results {
         let current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
         // Only nothing at all is "no baseline": a link that leads nowhere is read, and fails
         // with its reason.
-        if std::fs::symlink_metadata(&baseline_path).is_err() {
-            anyhow::bail!(
-                "{}: no baseline for scenario `{}`; create it with `llm-loadtest baseline update {}`",
-                baseline_path.display(),
+        let baseline = match std::fs::symlink_metadata(&baseline_path) {
+            Ok(_) => Some(baseline::read_baseline(&baseline_path)?),
+            Err(_) => None,
+        };
+        let comparison = compare::compare(baseline.as_ref(), &current, args.seed);
+        say!("{}", compare_table(&comparison, policy));
+        if comparison.new_scenario {
+            sayln!(
+                "{}: no baseline yet; make this run the baseline with `llm-loadtest baseline update {}`",
                 current.scenario.name,
                 path.display()
             );
         }
-        let baseline = baseline::read_baseline(&baseline_path)?;
-        let comparison = compare::compare(&baseline, &current, args.seed);
-        say!("{}", compare_table(&comparison));
         compared.push((current, baseline, comparison));
     }
     Ok(compared)

@@ -2,7 +2,7 @@
 //! renders one result, compared with a baseline when one is given, to a file (written
 //! atomically) or to standard output.
 
-use llm_loadtest::compare::{self, baseline, verdict::FailOn};
+use llm_loadtest::compare::{self, baseline, verdict::Policy};
 use llm_loadtest::report::output::{self, Document, Format};
 use llm_loadtest::report::{Subject, Templates};
 
@@ -37,7 +37,7 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
     }
     let comparison = baseline
         .as_ref()
-        .map(|b| compare::compare(b, &current, args.seed));
+        .map(|b| compare::compare(Some(b), &current, args.seed));
     let subjects = [Subject {
         current: &current,
         baseline: baseline.as_ref(),
@@ -49,7 +49,7 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
         .or_else(|| args.out.as_deref().and_then(Format::from_path))
         .filter(|f| *f != Format::Junit)
         .unwrap_or(Format::Markdown);
-    let text = Document::new(&subjects, FailOn::default(), false).render(format, &templates)?;
+    let text = Document::new(&subjects, Policy::default()).render(format, &templates)?;
     match &args.out {
         Some(path) => {
             output::write(path, &text)?;

@@ -42,24 +42,34 @@ pub struct Comparison {
     pub scenario: String,
     /// Regressions first, then by point and metric.
     pub rows: Vec<Row>,
+    /// The scenario has no baseline yet: every point is new.
+    pub new_scenario: bool,
 }
 
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)];
 
-/// Compares `current` with `baseline`; `seed` makes the bootstrap reproducible.
-pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparison {
+/// Compares `current` with `baseline`; `seed` makes the bootstrap reproducible. Without a
+/// baseline, every point is new and only the run's own checks (completeness, failed points,
+/// SLOs) are judged.
+pub fn compare(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> Comparison {
     let mut rows: Vec<Row> = incomplete(current).into_iter().collect();
-    let mismatch = mismatch(baseline, current);
-    if let Some(note) = &mismatch {
+    if let Some(note) = baseline.and_then(|b| mismatch(b, current)) {
         rows.push(Row::of_point(
             "(environment)",
             Verdict::BaselineMismatch,
-            note,
+            &note,
         ));
     }
     let overrides = &current.scenario.compare;
-    let base: BTreeMap<&str, &PointResult> =
-        baseline.points.iter().map(|p| (p.id.as_str(), p)).collect();
+    let base: BTreeMap<&str, &PointResult> = baseline
+        .map_or(&[][..], |b| &b.points)
+        .iter()
+        .map(|p| (p.id.as_str(), p))
+        .collect();
+    let new_note = match baseline {
+        Some(_) => "not in the baseline",
+        None => "no baseline yet",
+    };
     for point in &current.points {
         if let Some(failure) = &point.failure {
             rows.push(Row::of_point(
@@ -71,11 +81,7 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
         }
         match base.get(point.id.as_str()) {
             Some(b) => rows.extend(compare_point(b, point, overrides, seed)),
-            None => rows.push(Row::of_point(
-                &point.id,
-                Verdict::NewPoint,
-                "not in the baseline",
-            )),
+            None => rows.push(Row::of_point(&point.id, Verdict::NewPoint, new_note)),
         }
     }
     for id in base
@@ -106,6 +112,7 @@ pub fn compare(baseline: &RunResult, current: &RunResult, seed: u64) -> Comparis
     Comparison {
         scenario: current.scenario.name.clone(),
         rows,
+        new_scenario: baseline.is_none(),
     }
 }
 

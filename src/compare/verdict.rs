@@ -158,17 +158,33 @@ pub enum FailOn {
     Never,
 }
 
-/// Whether `verdict` fails the check; a baseline mismatch fails only when `strict`.
-pub fn fails(verdict: Verdict, fail_on: FailOn, strict: bool) -> bool {
-    match (verdict, fail_on) {
-        (_, FailOn::Never) => false,
-        (
-            Verdict::IncompleteRun | Verdict::PointFailed | Verdict::Regressed | Verdict::SloBreach,
-            _,
-        ) => true,
-        (Verdict::Warning, FailOn::Warning) => true,
-        (Verdict::BaselineMismatch, _) => strict,
-        _ => false,
+/// What fails a check: `--fail-on`, `--strict` and `--require-baseline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    pub fail_on: FailOn,
+    /// A baseline measured with another server version or model fails.
+    pub strict: bool,
+    /// A point (or a whole scenario) without a baseline fails.
+    pub require_baseline: bool,
+}
+
+impl Policy {
+    /// Whether `verdict` fails the check.
+    pub fn fails(self, verdict: Verdict) -> bool {
+        match (verdict, self.fail_on) {
+            (_, FailOn::Never) => false,
+            (
+                Verdict::IncompleteRun
+                | Verdict::PointFailed
+                | Verdict::Regressed
+                | Verdict::SloBreach,
+                _,
+            ) => true,
+            (Verdict::Warning, FailOn::Warning) => true,
+            (Verdict::BaselineMismatch, _) => self.strict,
+            (Verdict::NewPoint, _) => self.require_baseline,
+            _ => false,
+        }
     }
 }
 
@@ -264,20 +280,31 @@ mod tests {
     }
 
     #[test]
-    fn fail_on_policy_and_strict_mismatch() {
-        assert!(fails(Verdict::Regressed, FailOn::Regression, false));
-        assert!(!fails(Verdict::Warning, FailOn::Regression, false));
-        assert!(fails(Verdict::Warning, FailOn::Warning, false));
-        assert!(!fails(Verdict::Regressed, FailOn::Never, true));
-        assert!(!fails(Verdict::BaselineMismatch, FailOn::Regression, false));
-        assert!(fails(Verdict::BaselineMismatch, FailOn::Regression, true));
+    fn fail_on_policy_strict_mismatch_and_required_baselines() {
+        let policy = |fail_on, strict, require_baseline| Policy {
+            fail_on,
+            strict,
+            require_baseline,
+        };
+        let default = Policy::default();
+        assert!(default.fails(Verdict::Regressed));
+        assert!(!default.fails(Verdict::Warning));
+        assert!(policy(FailOn::Warning, false, false).fails(Verdict::Warning));
+        assert!(!policy(FailOn::Never, true, true).fails(Verdict::Regressed));
+        assert!(!default.fails(Verdict::BaselineMismatch));
+        assert!(policy(FailOn::Regression, true, false).fails(Verdict::BaselineMismatch));
+        assert!(!default.fails(Verdict::NewPoint));
+        assert!(policy(FailOn::Regression, false, true).fails(Verdict::NewPoint));
         for shown_only in [
             Verdict::InsufficientData,
             Verdict::NewPoint,
             Verdict::MissingPoint,
             Verdict::WithinNoise,
         ] {
-            assert!(!fails(shown_only, FailOn::Warning, false), "{shown_only}");
+            assert!(
+                !policy(FailOn::Warning, false, false).fails(shown_only),
+                "{shown_only}"
+            );
         }
     }
 

@@ -12,7 +12,7 @@ use super::format::{count, verdict_counts};
 use super::study::{study, Study};
 use super::views::{point_view, row_view, PointView, RowView};
 use super::warnings::warnings;
-use crate::compare::verdict::{FailOn, Verdict};
+use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::{Comparison, Row};
 use crate::result::{RunResult, ServerRun};
 
@@ -30,8 +30,8 @@ pub struct Subject<'a> {
 pub struct Report {
     pub tool_name: String,
     pub tool_version: String,
-    /// `fail` when a comparison fails the check, `pass` when all pass, `run` without
-    /// baselines.
+    /// `fail` when a comparison fails the check, `pass` when all pass, `new` when the
+    /// scenarios compared have no baseline yet, `run` without comparisons.
     pub status: &'static str,
     pub scenarios: Vec<ScenarioReport>,
     /// Set when the Markdown was shortened to fit a pull-request comment: what was left out.
@@ -46,6 +46,7 @@ pub struct ScenarioReport {
     /// The scenario name reduced to `[A-Za-z0-9._-]`, for the sticky-comment marker.
     pub marker: String,
     pub description: Option<String>,
+    /// `fail`, `pass`, `new` (compared, but no baseline yet) or `run` (not compared).
     pub status: &'static str,
     /// `2 regressed, 1 warning, 40 no change`, or for a single run `4 points, 256 requests`.
     pub summary: String,
@@ -79,16 +80,18 @@ pub struct BaselineInfo {
     pub model: String,
 }
 
-/// Builds the report of `subjects`; `fail_on` and `strict` decide which verdicts fail.
-pub fn build(subjects: &[Subject], fail_on: FailOn, strict: bool) -> Report {
+/// Builds the report of `subjects`; `policy` decides which verdicts fail.
+pub fn build(subjects: &[Subject], policy: Policy) -> Report {
     let scenarios: Vec<ScenarioReport> = subjects
         .iter()
-        .map(|s| scenario_report(s, fail_on, strict))
+        .map(|s| scenario_report(s, policy))
         .collect();
     let status = if scenarios.iter().any(|s| s.status == "fail") {
         "fail"
     } else if scenarios.iter().any(|s| s.status == "pass") {
         "pass"
+    } else if scenarios.iter().any(|s| s.status == "new") {
+        "new"
     } else {
         "run"
     };
@@ -102,15 +105,17 @@ pub fn build(subjects: &[Subject], fail_on: FailOn, strict: bool) -> Report {
     }
 }
 
-fn scenario_report(subject: &Subject, fail_on: FailOn, strict: bool) -> ScenarioReport {
+fn scenario_report(subject: &Subject, policy: Policy) -> ScenarioReport {
     let current = subject.current;
     let rows = subject.comparison.map_or(&[][..], |c| &c.rows);
-    let (attention, quiet): (Vec<&Row>, Vec<&Row>) =
-        rows.iter().partition(|r| needs_attention(r.verdict));
+    let new_scenario = subject.comparison.is_some_and(|c| c.new_scenario);
+    // Without a baseline, every point is new: said once, not a row each, unless it fails.
+    let rows = rows
+        .iter()
+        .filter(|r| !(new_scenario && r.verdict == Verdict::NewPoint && !policy.fails(r.verdict)));
+    let (attention, quiet): (Vec<&Row>, Vec<&Row>) = rows.partition(|r| needs_attention(r.verdict));
     let view = |rows: Vec<&Row>| -> Vec<RowView> {
-        rows.into_iter()
-            .map(|r| row_view(r, fail_on, strict))
-            .collect()
+        rows.into_iter().map(|r| row_view(r, policy)).collect()
     };
     let (mut attention, quiet) = (view(attention), view(quiet));
     // Rows arrive sorted by verdict; failing ones (which depend on --fail-on) go first.
@@ -118,6 +123,7 @@ fn scenario_report(subject: &Subject, fail_on: FailOn, strict: bool) -> Scenario
     let status = match subject.comparison {
         None => "run",
         Some(_) if attention.iter().any(|r| r.failing) => "fail",
+        Some(_) if new_scenario => "new",
         Some(_) => "pass",
     };
     ScenarioReport {

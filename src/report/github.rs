@@ -2,7 +2,7 @@
 //! attention. (The job summary is the Markdown report.)
 
 use super::format::describe;
-use crate::compare::verdict::{fails, FailOn, Verdict};
+use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::Comparison;
 
 /// Escapes a workflow command's message (`%`, CR, LF) or, with `property`, also `:` and `,`.
@@ -20,13 +20,12 @@ fn escape(text: &str, property: bool) -> String {
 /// One annotation line per failing row (`::error`) and per other warning (`::warning`).
 pub fn annotations<'a>(
     comparisons: impl IntoIterator<Item = &'a Comparison>,
-    fail_on: FailOn,
-    strict: bool,
+    policy: Policy,
 ) -> String {
     let mut lines = String::new();
     for comparison in comparisons {
         for row in &comparison.rows {
-            let level = if fails(row.verdict, fail_on, strict) {
+            let level = if policy.fails(row.verdict) {
                 "error"
             } else if matches!(row.verdict, Verdict::Warning | Verdict::BaselineMismatch) {
                 "warning"

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::axes;
 use super::format::{change, latency_label, value};
-use crate::compare::verdict::{fails, FailOn, Verdict};
+use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::Row;
 use crate::result::{
     Failure, Goodput, GpuStats, PointResult, ServerMetrics, Summary, LATENCY_NAMES,
@@ -115,7 +115,7 @@ fn metric_and_stat(metric: &str, verdict: Verdict) -> (String, String) {
     }
 }
 
-pub(super) fn row_view(row: &Row, fail_on: FailOn, strict: bool) -> RowView {
+pub(super) fn row_view(row: &Row, policy: Policy) -> RowView {
     let (metric, stat) = metric_and_stat(&row.metric, row.verdict);
     RowView {
         point: row.point.clone(),
@@ -127,7 +127,7 @@ pub(super) fn row_view(row: &Row, fail_on: FailOn, strict: bool) -> RowView {
         p_value: row.p_value,
         verdict: row.verdict.to_string(),
         verdict_class: row.verdict.to_string().to_lowercase().replace(' ', "-"),
-        failing: fails(row.verdict, fail_on, strict),
+        failing: policy.fails(row.verdict),
         note: row.note.clone(),
     }
 }

@@ -86,15 +86,47 @@ fn added_and_removed_points_are_shown_not_failed() {
     );
 }
 
+/// A scenario without a baseline is new: its report is written with its values, every
+/// point new, a hint to make the baseline, exit 0; `--require-baseline` fails it.
 #[test]
-fn a_missing_baseline_is_an_error() {
+fn a_new_scenario_gets_a_report_and_passes_unless_a_baseline_is_required() {
     let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().to_string_lossy().into_owned();
-    let (code, _, stderr) = compare_in(dir.path(), &[FIXTURE, "--baselines", &empty]);
-    assert_eq!(code, 2);
+    let empty = dir.path().join("baselines").to_string_lossy().into_owned();
+    let reports = dir.path().join("reports");
+    let (code, stdout, stderr) = compare_in(dir.path(), &[FIXTURE, "--baselines", &empty]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stderr.contains("llamacpp-smollm2.json: no baseline for scenario `llamacpp-smollm2`"),
-        "{stderr}"
+        stdout.contains("llamacpp-smollm2: no baseline yet; make this run the baseline with `llm-loadtest baseline update"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 new point") && stdout.ends_with("PASS\n"),
+        "{stdout}"
+    );
+    let markdown = std::fs::read_to_string(reports.join("compare.md")).unwrap();
+    assert!(
+        markdown.contains("🆕 llamacpp-smollm2: new, no baseline yet"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("No baseline yet: every point is new"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| 1 | 512 |"),
+        "the values are shown: {markdown}"
+    );
+    let html = std::fs::read_to_string(reports.join("compare.html")).unwrap();
+    assert!(html.contains("new: no baseline yet"));
+
+    let required = [FIXTURE, "--baselines", &empty, "--require-baseline"];
+    let (code, stdout, _) = compare_in(dir.path(), &required);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("new point")
+            && stdout.contains("no baseline yet")
+            && stdout.ends_with("FAIL\n"),
+        "{stdout}"
     );
 }
 
@@ -194,15 +226,12 @@ fn compare_without_results_runs_the_reachable_scenarios_then_compares() {
     let run = |args: &[&str]| crate::fixture::run_in(project.path(), args, &[]);
 
     let (code, stdout, stderr) = run(&["compare"]);
-    assert_eq!(code, 2, "no baseline yet: {stdout}{stderr}");
+    assert_eq!(code, 0, "no baseline yet, a new scenario: {stdout}{stderr}");
     assert!(
         stdout.contains("skipped scenarios/nowhere.json: nothing answers at"),
         "{stdout}"
     );
-    assert!(
-        stderr.contains("no baseline for scenario `fixture`"),
-        "{stderr}"
-    );
+    assert!(stdout.contains("fixture: no baseline yet"), "{stdout}");
     assert!(project.path().join("reports/results/fixture.json").exists());
 
     let (code, stdout, stderr) = run(&["baseline", "update"]);

@@ -4,21 +4,17 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::compare::verdict::{fails, FailOn, Verdict};
+use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::Comparison;
 use crate::report::format::describe;
 
 /// The JUnit XML document of `comparisons`.
-pub fn render<'a>(
-    comparisons: impl IntoIterator<Item = &'a Comparison>,
-    fail_on: FailOn,
-    strict: bool,
-) -> String {
+pub fn render<'a>(comparisons: impl IntoIterator<Item = &'a Comparison>, policy: Policy) -> String {
     let mut report = Report::new("llm-loadtest");
     for comparison in comparisons {
         let mut suite = TestSuite::new(comparison.scenario.as_str());
         for row in &comparison.rows {
-            let status = if fails(row.verdict, fail_on, strict) {
+            let status = if policy.fails(row.verdict) {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status
                     .set_message(describe(row))

@@ -63,7 +63,7 @@ fn halvings(n: usize) -> impl Iterator<Item = usize> {
 mod tests {
     use super::*;
     use crate::compare::stats::Change;
-    use crate::compare::verdict::{FailOn, Verdict};
+    use crate::compare::verdict::{Policy, Verdict};
     use crate::compare::{Comparison, Row};
     use crate::report::output::{Document, Format};
     use crate::report::Subject;
@@ -94,6 +94,7 @@ mod tests {
         let comparison = Comparison {
             scenario: result.scenario.name.clone(),
             rows,
+            new_scenario: false,
         };
         let subject = Subject {
             current: &result,
@@ -101,8 +102,8 @@ mod tests {
             comparison: Some(&comparison),
         };
         let subjects = [subject];
-        let document = Document::new(&subjects, FailOn::Regression, false)
-            .with_full_report("reports/compare.html");
+        let document =
+            Document::new(&subjects, Policy::default()).with_full_report("reports/compare.html");
         let templates = Templates::load(None).unwrap();
         let md = document.render(Format::Markdown, &templates).unwrap();
         assert!(

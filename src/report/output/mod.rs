@@ -13,7 +13,7 @@ use std::path::Path;
 use super::context::{build, Report, Subject};
 use super::templates::{TemplateError, Templates};
 use crate::atomic::{self, WriteError};
-use crate::compare::verdict::FailOn;
+use crate::compare::verdict::Policy;
 
 pub use markdown::COMMENT_LIMIT;
 
@@ -64,18 +64,16 @@ impl Format {
 pub struct Document<'a> {
     subjects: &'a [Subject<'a>],
     report: Report,
-    fail_on: FailOn,
-    strict: bool,
+    policy: Policy,
 }
 
 impl<'a> Document<'a> {
-    /// The document of `subjects`; `fail_on` and `strict` decide which verdicts fail.
-    pub fn new(subjects: &'a [Subject<'a>], fail_on: FailOn, strict: bool) -> Self {
+    /// The document of `subjects`; `policy` decides which verdicts fail.
+    pub fn new(subjects: &'a [Subject<'a>], policy: Policy) -> Self {
         Self {
             subjects,
-            report: build(subjects, fail_on, strict),
-            fail_on,
-            strict,
+            report: build(subjects, policy),
+            policy,
         }
     }
 
@@ -94,7 +92,7 @@ impl<'a> Document<'a> {
             Format::Html => html::render(templates, &self.report)?,
             Format::Csv => csv::render(results())?,
             Format::Json => json::render(&self.report)?,
-            Format::Junit => junit::render(comparisons(), self.fail_on, self.strict),
+            Format::Junit => junit::render(comparisons(), self.policy),
         })
     }
 }
