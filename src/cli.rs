@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use llm_loadtest::compare::baseline::DEFAULT_BASELINES;
 use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
-use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice};
+use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice, MAX_TRIALS};
 use llm_loadtest::secret::Secret;
 
 /// A flag's value enum (clap's spelling and help) that maps one to one onto the library
@@ -224,6 +224,10 @@ pub struct RunArgs {
     /// environment, since arguments are visible to other users of the machine
     #[arg(long, value_parser = |key: &str| Ok::<_, String>(Secret::new(key)))]
     pub api_key: Option<Secret>,
+    /// Measure each point N times, interleaved over the points (overrides the
+    /// scenario's load.trials)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TRIALS)))]
+    pub trials: Option<u32>,
     /// Write the result JSON here (atomically, after every point)
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,

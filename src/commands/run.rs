@@ -72,6 +72,7 @@ impl RunArgs {
             stream: !a.no_stream,
             ignore_eos: !a.allow_eos,
             warmup: a.warmup,
+            trials: self.trials.unwrap_or(1),
             timeout_s: a.timeout,
             api: a.adapter.into(),
             slo: a.goodput.clone(),
@@ -105,6 +106,9 @@ fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
     }
     if let Some(model) = &args.model {
         scenario.target.model = Some(model.clone());
+    }
+    if let Some(trials) = args.trials {
+        scenario.load.trials = trials;
     }
     Ok((scenario, path.clone()))
 }

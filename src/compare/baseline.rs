@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::metrics::LatencyHistogram;
-use crate::result::{RunResult, LATENCY_NAMES, SCHEMA_VERSION};
+use crate::result::{RunResult, Trial, LATENCY_NAMES, SCHEMA_VERSION};
 use crate::scenario::name_problem;
 
 /// Where baselines live unless `--baselines` says otherwise.
@@ -98,30 +98,40 @@ pub fn read_baseline(path: &Path) -> Result<RunResult, BaselineError> {
     Ok(result)
 }
 
-/// Every stored histogram decodes (within bounds) and holds as many values as the
-/// summary beside it counts, so that edited figures cannot hide behind stale ones.
+/// Every stored histogram (of each point and each of its trials) decodes within bounds
+/// and holds as many values as the summary beside it counts, so that edited figures cannot
+/// hide behind stale ones.
 fn check_histograms(result: &RunResult) -> Result<(), String> {
     for (i, point) in result.points.iter().enumerate() {
-        for name in LATENCY_NAMES {
-            let count = point.latency_ms.get(name).map_or(0, |s| s.count);
-            let at =
-                |what: String| format!("points[{i}] ({}): histograms.{name}: {what}", point.id);
-            let Some(text) = point.histograms.get(name) else {
-                if count == 0 {
-                    continue;
-                }
-                return Err(at(format!(
-                    "missing, while latency_ms.{name}.count is {count}"
-                )));
-            };
-            let held = LatencyHistogram::from_base64(text)
-                .map_err(|e| at(e.to_string()))?
-                .count();
-            if held != count {
-                return Err(at(format!(
-                    "holds {held} values, while latency_ms.{name}.count is {count}"
-                )));
+        let at = format!("points[{i}] ({})", point.id);
+        check_trial(&point.measured(), &at)?;
+        for (t, trial) in point.trials.iter().enumerate() {
+            check_trial(trial, &format!("{at}.trials[{t}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The histograms of one measurement agree with its summaries; `place` names it.
+fn check_trial(trial: &Trial, place: &str) -> Result<(), String> {
+    for name in LATENCY_NAMES {
+        let count = trial.latency_ms.get(name).map_or(0, |s| s.count);
+        let at = |what: String| format!("{place}: histograms.{name}: {what}");
+        let Some(text) = trial.histograms.get(name) else {
+            if count == 0 {
+                continue;
             }
+            return Err(at(format!(
+                "missing, while latency_ms.{name}.count is {count}"
+            )));
+        };
+        let held = LatencyHistogram::from_base64(text)
+            .map_err(|e| at(e.to_string()))?
+            .count();
+        if held != count {
+            return Err(at(format!(
+                "holds {held} values, while latency_ms.{name}.count is {count}"
+            )));
         }
     }
     Ok(())
@@ -216,11 +226,11 @@ mod tests {
             e.contains("w.json: not a result file: points[0].requests.ok"),
             "{e}"
         );
-        let newer = fixture_with(|v| v["schema_version"] = 2.into());
+        let newer = fixture_with(|v| v["schema_version"] = 3.into());
         let e = read_result(&write(d, "n.json", &newer))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("schema_version 2, newer than the 1"), "{e}");
+        assert!(e.contains("schema_version 3, newer than the 2"), "{e}");
         let partial = write(d, "p.json", &fixture_with(|v| v["partial"] = true.into()));
         assert!(matches!(
             update(&[partial], d).unwrap_err(),

@@ -85,8 +85,12 @@ impl RequestLog {
 
     /// Moves the log to its path, once; the lines that follow go there too.
     pub fn keep(&mut self) -> Result<(), WriteError> {
-        let Some(Sink::Pending { file, path }) = self.0.take() else {
-            return Ok(());
+        let (file, path) = match self.0.take() {
+            Some(Sink::Pending { file, path }) => (file, path),
+            kept_or_none => {
+                self.0 = kept_or_none;
+                return Ok(());
+            }
         };
         let file = file
             .into_inner()

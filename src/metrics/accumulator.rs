@@ -213,6 +213,7 @@ impl PointAccumulator {
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,
+            trials: Vec::new(),
         }
     }
 }

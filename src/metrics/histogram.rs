@@ -99,6 +99,13 @@ impl LatencyHistogram {
     pub fn count(&self) -> u64 {
         self.0.len()
     }
+
+    /// Adds every value recorded in `other`.
+    pub fn add(&mut self, other: &LatencyHistogram) {
+        self.0
+            .add(&other.0)
+            .expect("auto-resizing histograms accept any value");
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@ mod encoding;
 mod goodput;
 mod histogram;
 mod request;
+mod trials;
 
 pub use accumulator::{PointAccumulator, PointFacts};
 pub use encoding::HistogramError;
 pub use goodput::GoodputCounter;
 pub use histogram::LatencyHistogram;
 pub use request::RequestFigures;
+pub use trials::add_trial;

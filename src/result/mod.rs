@@ -1,4 +1,5 @@
-//! The result contract (`schema_version` 1): what a run writes and what later runs compare
+//! The result contract (`schema_version` 2: trials per point, a baseline's history; files
+//! of version 1 read as they are): what a run writes and what later runs compare
 //! against. Any result file is a valid baseline. Every type a result file holds is defined
 //! in this folder, below everything that builds it (the runner, metrics, monitors, server
 //! probes) or reads it (compare, reports): those import it, it imports only the scenario.
@@ -6,6 +7,7 @@
 mod environment;
 mod point;
 mod sampled;
+mod trial;
 
 use std::collections::BTreeMap;
 
@@ -19,8 +21,9 @@ pub use point::{
     TokenStats, LATENCY_NAMES, LATE_SEND_MS,
 };
 pub use sampled::{CpuTime, GpuStats, ServerMetrics};
+pub use trial::Trial;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]

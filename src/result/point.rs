@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CpuTime, Failure, GpuStats, ServerMetrics};
+use super::{CpuTime, Failure, GpuStats, ServerMetrics, Trial};
 use crate::scenario::Slo;
 
 /// One measured point.
@@ -42,6 +42,11 @@ pub struct PointResult {
     /// The server's Prometheus metrics over the measured window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_metrics: Option<ServerMetrics>,
+    /// Each trial, in the order measured, when the point was measured more than once; the
+    /// figures above are then the trials pooled, and GPU readings and server metrics are
+    /// those of the last trial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trials: Vec<Trial>,
 }
 
 impl PointResult {

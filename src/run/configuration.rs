@@ -111,8 +111,9 @@ async fn prepare_session(
     }
 }
 
-/// Measures the points in order; after a server died, the rest fail with its reason.
-/// Returns that failure, if any.
+/// Measures the points in order, as many times as the plan has trials: every point once,
+/// then every point again (so that slow drift spreads over them). After a server died, the
+/// rest fail with its reason. Returns that failure, if any.
 async fn measure_points(
     context: &PointContext<'_>,
     session: &mut Session,
@@ -121,23 +122,26 @@ async fn measure_points(
     cancel: &CancellationToken,
 ) -> Option<Failure> {
     let mut died: Option<Failure> = None;
-    for &(position, spec) in specs {
-        if cancel.is_cancelled() {
-            break;
+    for trial in 0..context.trials() {
+        for &(position, spec) in specs {
+            if cancel.is_cancelled() {
+                return died;
+            }
+            if let Some(failure) = died.as_ref().or(context.unfit(spec).as_ref()) {
+                record.fail_points([spec], failure);
+                continue;
+            }
+            let at = point::At { position, trial };
+            let result = point::measure(context, session, at, spec, &mut record.log, cancel);
+            let point = result.await;
+            if point.requests.total == 0 && cancel.is_cancelled() {
+                return died; // interrupted during warmup: nothing of this trial was measured
+            }
+            if let Some(failure) = &point.failure {
+                died = Some(failure.clone());
+            }
+            record.push_point(point);
         }
-        if let Some(failure) = died.as_ref().or(context.unfit(spec).as_ref()) {
-            record.fail_points([spec], failure);
-            continue;
-        }
-        let result = point::measure(context, session, position, spec, &mut record.log, cancel);
-        let point = result.await;
-        if point.requests.total == 0 && cancel.is_cancelled() {
-            break; // interrupted during warmup: nothing of this point was measured
-        }
-        if let Some(failure) = &point.failure {
-            died = Some(failure.clone());
-        }
-        record.push_point(point);
     }
     died
 }

@@ -98,20 +98,27 @@ impl PointContext<'_> {
         })
     }
 
-    /// How `spec`, at `position` in the plan, is run.
+    /// Times each point is measured.
+    pub fn trials(&self) -> u32 {
+        self.plan.trials
+    }
+
+    /// How `spec`, at `at` in the plan, is run.
     fn settings<'s>(
         &'s self,
-        position: usize,
+        at: At,
         spec: &PointSpec,
         measuring: &'s Notify,
     ) -> PointSettings<'s> {
         let plan = self.plan;
+        // Every trial of every point draws its own arrivals.
+        let draw = at.position as u64 + u64::from(at.trial) * plan.points.len() as u64;
         PointSettings {
             content_tokens: spec.input_tokens.saturating_sub(self.overhead).max(1),
             warmup: plan.warmup,
             stop: plan.stop,
             slo: plan.slo.as_ref(),
-            arrival_seed: plan.seed.wrapping_add(position as u64),
+            arrival_seed: plan.seed.wrapping_add(draw),
             api_key: plan.target.credential.as_ref().map(Credential::secret),
             measuring,
         }
@@ -134,19 +141,32 @@ impl PointContext<'_> {
     }
 }
 
-/// Measures the point `spec`, at `position` in the plan (which seeds its arrivals).
+/// Where a measurement is in the plan: the point's position (which, with the trial, seeds
+/// its arrivals) and the trial, from 0.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct At {
+    pub position: usize,
+    pub trial: u32,
+}
+
+/// Measures one trial of the point `spec`, at `at` in the plan.
 pub(super) async fn measure(
     ctx: &PointContext<'_>,
     session: &mut Session,
-    position: usize,
+    at: At,
     spec: &PointSpec,
     log: &mut RequestLog,
     cancel: &CancellationToken,
 ) -> PointResult {
-    let points = ctx.plan.points.len();
-    tracing::info!("point {}/{points}: {}", position + 1, spec.id);
+    let (points, trials) = (ctx.plan.points.len(), ctx.plan.trials);
+    let trial = if trials > 1 {
+        format!(", trial {}/{trials}", at.trial + 1)
+    } else {
+        String::new()
+    };
+    tracing::info!("point {}/{points}{trial}: {}", at.position + 1, spec.id);
     let measuring = Notify::new();
-    let settings = ctx.settings(position, spec, &measuring);
+    let settings = ctx.settings(at, spec, &measuring);
     // Stops the point on Ctrl-C, or at once when its server dies.
     let stop_point = cancel.child_token();
     let driver = ctx.driver(&stop_point);

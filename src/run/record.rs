@@ -11,6 +11,7 @@ use super::prepare::Prepared;
 use super::{RunError, RunOptions};
 use crate::atomic;
 use crate::load::RequestLog;
+use crate::metrics::add_trial;
 use crate::monitor::peak_rss_mib;
 use crate::result::{
     ClientCost, CpuTime, Environment, Failure, GpuEnvironment, Host, PointResult, PromptInfo,
@@ -113,27 +114,42 @@ impl RunRecord {
         };
     }
 
-    /// Records `specs` as not measured, for `failure`.
+    /// Records `specs` as not measured, for `failure`; a point measured in an earlier
+    /// trial keeps its figures and gains the failure (its first one).
     pub fn fail_points<'a>(
         &mut self,
         specs: impl IntoIterator<Item = &'a PointSpec>,
         failure: &Failure,
     ) {
-        let failed = specs.into_iter().map(|spec| PointResult {
-            id: spec.id.clone(),
-            params: spec.params.clone(),
-            failure: Some(failure.clone()),
-            ..PointResult::default()
-        });
-        self.result.points.extend(failed);
+        for spec in specs {
+            match self.point_mut(&spec.id) {
+                Some(point) => {
+                    point.failure.get_or_insert_with(|| failure.clone());
+                }
+                None => self.result.points.push(PointResult {
+                    id: spec.id.clone(),
+                    params: spec.params.clone(),
+                    failure: Some(failure.clone()),
+                    ..PointResult::default()
+                }),
+            }
+        }
     }
 
-    /// Appends a measured point and checkpoints.
+    /// Records a measured trial of a point (appended the first time, pooled with the
+    /// earlier trials after) and checkpoints.
     pub fn push_point(&mut self, point: PointResult) {
         self.result.client.measuring_cpu += point.client_cpu;
-        self.result.points.push(point);
+        match self.point_mut(&point.id) {
+            Some(earlier) => add_trial(earlier, point),
+            None => self.result.points.push(point),
+        }
         self.result.finished_at = now_rfc3339();
         self.checkpoint();
+    }
+
+    fn point_mut(&mut self, id: &str) -> Option<&mut PointResult> {
+        self.result.points.iter_mut().find(|p| p.id == id)
     }
 
     /// Appends the record of a configuration's server, if one was launched or started.

@@ -71,7 +71,7 @@ mod tests {
         let s = parse_str(GOOD, Path::new("x.json")).unwrap();
         assert_eq!(s.workload.input_tokens, vec![128]);
         assert!(s.workload.stream && s.workload.ignore_eos);
-        assert_eq!(s.load.warmup, 3);
+        assert_eq!((s.load.warmup, s.load.trials), (3, 1));
     }
 
     #[test]
@@ -93,5 +93,18 @@ mod tests {
     fn semantic_errors_name_the_field() {
         let text = GOOD.replace("\"concurrency\": [1, 2]", "\"concurrency\": [1, 0]");
         assert!(error_of(&text).contains("load.concurrency[1]"));
+        for trials in [0, 101] {
+            let text = GOOD.replace(
+                "\"requests\": 4",
+                &format!("\"requests\": 4, \"trials\": {trials}"),
+            );
+            let msg = error_of(&text);
+            assert!(
+                msg.contains(
+                    "x.json: load.trials: must be at least 1 and at most 100 trials per point"
+                ),
+                "{msg}"
+            );
+        }
     }
 }

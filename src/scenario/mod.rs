@@ -20,7 +20,7 @@ pub use plan::{
 pub use template::{placeholders, substitute, PlaceholderError};
 pub use thresholds::{thresholds_of, Stat, Threshold, ThresholdError};
 pub use types::*;
-pub use validate::{name_problem, validate, FieldError};
+pub use validate::{name_problem, validate, FieldError, MAX_TRIALS};
 
 /// Where scenarios live.
 pub const DEFAULT_DIR: &str = "scenarios";

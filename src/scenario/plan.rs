@@ -88,6 +88,8 @@ pub struct Plan {
     pub request: RequestSpec,
     /// Warmup requests per point, not measured.
     pub warmup: u32,
+    /// Times each point is measured, interleaved over the points of a launch.
+    pub trials: u32,
     /// The goodput SLO, if any.
     pub slo: Option<Slo>,
     /// GPU sampling and `/metrics` scraping during each point.
@@ -219,6 +221,7 @@ impl Plan {
                 stream: w.stream,
             },
             warmup: l.warmup,
+            trials: l.trials,
             slo: scenario.slo.clone(),
             monitor: scenario.monitor.clone(),
             stop: stop_after(l.requests, l.duration_s),

@@ -239,6 +239,11 @@ pub struct Load {
     /// Warmup requests per point, excluded from results.
     #[serde(default = "three")]
     pub warmup: u32,
+    /// Times each point is measured. The trials of the points that share a server are
+    /// interleaved (every point once, then every point again), so that slow drift spreads
+    /// over them; the verdict learns the run-to-run noise from them.
+    #[serde(default = "one_trial", skip_serializing_if = "is_one_trial")]
+    pub trials: u32,
     /// Per-request timeout in seconds, from send to the last byte.
     #[serde(default = "default_timeout")]
     pub timeout_s: f64,
@@ -249,6 +254,12 @@ fn one() -> f64 {
 }
 fn three() -> u32 {
     3
+}
+fn one_trial() -> u32 {
+    1
+}
+fn is_one_trial(trials: &u32) -> bool {
+    *trials == 1
 }
 fn default_timeout() -> f64 {
     120.0

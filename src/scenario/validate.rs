@@ -183,6 +183,7 @@ fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     if l.arrival != Arrival::Gamma && l.burstiness != 1.0 {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
+    count_in_range("load.trials", l.trials, MAX_TRIALS, "trials per point")?;
     in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")
 }
 
@@ -360,6 +361,8 @@ fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), FieldError> 
 const MAX_TOKENS: u32 = 10_000_000;
 /// The most requests in flight at once from one harness process.
 const MAX_CONCURRENCY: u32 = 100_000;
+/// The most times one point is measured in a run.
+pub const MAX_TRIALS: u32 = 100;
 /// The most points in one plan.
 const MAX_POINTS: usize = 10_000;
 

@@ -439,7 +439,7 @@ fn messages_say_what_is_wrong_once() {
         let stderr = one_line_error(&["report", &file]);
         assert!(
             stderr.contains(&format!(
-                "schema_version: expected a version number such as 1, got {shown}"
+                "schema_version: expected a version number such as 2, got {shown}"
             )),
             "{stderr}"
         );

@@ -164,3 +164,84 @@ fn the_emitters_send_times_join_the_request_log() {
         }
     }
 }
+
+/// `--trials 3`: every point measured three times, interleaved (all points once, then all
+/// again); the result keeps each trial and pools them, and compares as before.
+#[test]
+fn trials_are_interleaved_kept_and_pooled() {
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = json!({
+        "name": "sim-trials",
+        "target": {"embedded": "sim", "profile": "fixed-20ms"},
+        "workload": {"input_tokens": [100, 200], "output_tokens": 5},
+        "load": {"concurrency": [1], "requests": 4, "warmup": 0}
+    });
+    let file = write_json(dir.path(), "scenario.json", &scenario);
+    let (output, log) = (
+        dir.path().join("result.json"),
+        dir.path().join("requests.jsonl"),
+    );
+    let (output_arg, log_arg) = (output.to_str().unwrap(), log.to_str().unwrap());
+    let out = assert_cmd::Command::cargo_bin("llm-loadtest")
+        .unwrap()
+        .args(["run", &file, "--trials", "3", "--output", output_arg])
+        .args(["--requests-out", log_arg])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert_eq!(result["schema_version"], 2);
+    for point in result["points"].as_array().unwrap() {
+        let trials = point["trials"].as_array().unwrap();
+        assert_eq!(trials.len(), 3, "{}", point["id"]);
+        assert_eq!(point["requests"]["total"], 12, "pooled");
+        assert_eq!(point["latency_ms"]["e2e"]["count"], 12);
+        let duration: f64 = trials
+            .iter()
+            .map(|t| t["duration_s"].as_f64().unwrap())
+            .sum();
+        assert!((point["duration_s"].as_f64().unwrap() - duration).abs() < 1e-9);
+        for trial in trials {
+            assert_eq!(trial["requests"]["total"], 4);
+            let tpot = trial["latency_ms"]["tpot"]["p50"].as_f64().unwrap();
+            assert!((tpot - 20.0).abs() <= 1.0, "{tpot}");
+        }
+    }
+    // Requests are numbered as sent: the points alternate, four requests at a time.
+    let points: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["point"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let order: Vec<&str> = points.chunks(4).map(|c| c[0].as_str()).collect();
+    assert_eq!(order.len(), 6, "{points:?}");
+    assert!(
+        order
+            .iter()
+            .step_by(2)
+            .all(|p| p.contains("input_tokens=100")),
+        "{order:?}"
+    );
+    assert!(
+        order
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|p| p.contains("input_tokens=200")),
+        "{order:?}"
+    );
+    assert!(
+        points.chunks(4).all(|c| c.iter().all(|p| p == &c[0])),
+        "{points:?}"
+    );
+}
