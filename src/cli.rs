@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use llm_loadtest::compare::baseline::DEFAULT_BASELINES;
+use llm_loadtest::compare::baseline::{DEFAULT_BASELINES, DEFAULT_KEEP};
 use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
 use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice, MAX_TRIALS};
@@ -205,6 +205,10 @@ pub enum BaselineCommand {
         /// Baseline directory
         #[arg(long, default_value = DEFAULT_BASELINES)]
         baselines: PathBuf,
+        /// Accepted runs each baseline keeps in its history (newest first), from which the
+        /// verdict learns the run-to-run noise
+        #[arg(long, default_value_t = DEFAULT_KEEP, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+        keep: usize,
     },
 }
 

@@ -7,13 +7,13 @@ use llm_loadtest::compare::baseline;
 
 use super::{sayln, Outcome};
 
-pub fn update(results: Vec<PathBuf>, baselines: &Path) -> anyhow::Result<Outcome> {
+pub fn update(results: Vec<PathBuf>, baselines: &Path, keep: usize) -> anyhow::Result<Outcome> {
     let results = if results.is_empty() {
         baseline::latest_results()?
     } else {
         results
     };
-    for written in baseline::update(&results, baselines)? {
+    for written in baseline::update(&results, baselines, keep)? {
         sayln!("{}: updated", written.display());
     }
     Ok(Outcome::Success)

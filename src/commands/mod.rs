@@ -147,9 +147,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Schema => schema::execute(),
         Command::Validate { files } => Ok(validate::execute(&files)),
-        Command::Baseline(BaselineCommand::Update { results, baselines }) => {
-            baseline::update(results, &baselines)
-        }
+        Command::Baseline(BaselineCommand::Update {
+            results,
+            baselines,
+            keep,
+        }) => baseline::update(results, &baselines, keep),
         Command::Run(args) => run::execute(&args, &runtime),
         Command::Compare(args) => compare::execute(&args, &runtime),
         Command::Report(args) => report::execute(&args),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::metrics::LatencyHistogram;
-use crate::result::{RunResult, Trial, LATENCY_NAMES, SCHEMA_VERSION};
+use crate::result::{HistoryEntry, RunResult, Trial, LATENCY_NAMES, SCHEMA_VERSION};
 use crate::scenario::name_problem;
 
 /// Where baselines live unless `--baselines` says otherwise.
@@ -158,16 +158,36 @@ pub fn baseline_file(dir: &Path, scenario: &str) -> PathBuf {
     dir.join(format!("{scenario}.json"))
 }
 
-/// Makes each complete result the baseline of its scenario; returns the files written.
-pub fn update(results: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
+/// Accepted runs a baseline keeps in its history unless `--keep` says otherwise.
+pub const DEFAULT_KEEP: usize = 10;
+
+/// Makes each complete result the baseline of its scenario, its history the result's
+/// figures followed by the `keep - 1` most recent runs of the baseline it replaces; returns
+/// the files written.
+pub fn update(results: &[PathBuf], dir: &Path, keep: usize) -> Result<Vec<PathBuf>, BaselineError> {
     let mut written = Vec::new();
     for path in results {
-        let result = read_baseline(path)?;
+        let mut result = read_baseline(path)?;
         let target = baseline_file(dir, &result.scenario.name);
+        // Only nothing at all is "no baseline yet": anything else must read.
+        let earlier = match std::fs::symlink_metadata(&target) {
+            Ok(_) => read_baseline(&target)?.accepted_runs(),
+            Err(_) => Vec::new(),
+        };
+        result.history = rotate(HistoryEntry::of(&result), earlier, keep);
         atomic::write_json(&target, &result)?;
         written.push(target);
     }
     Ok(written)
+}
+
+/// `newest` first, then the earlier runs (without another copy of it), `keep` in all.
+fn rotate(newest: HistoryEntry, earlier: Vec<HistoryEntry>, keep: usize) -> Vec<HistoryEntry> {
+    let started_at = newest.started_at.clone();
+    std::iter::once(newest)
+        .chain(earlier.into_iter().filter(|e| e.started_at != started_at))
+        .take(keep.max(1))
+        .collect()
 }
 
 #[cfg(test)]
@@ -196,7 +216,7 @@ mod tests {
     #[test]
     fn update_writes_a_readable_baseline_per_scenario() {
         let dir = tempfile::tempdir().unwrap();
-        let written = update(&[PathBuf::from(FIXTURE)], dir.path()).unwrap();
+        let written = update(&[PathBuf::from(FIXTURE)], dir.path(), DEFAULT_KEEP).unwrap();
         assert_eq!(written, [dir.path().join("llamacpp-smollm2.json")]);
         let text = std::fs::read_to_string(&written[0]).unwrap();
         assert!(
@@ -233,7 +253,7 @@ mod tests {
         assert!(e.contains("schema_version 3, newer than the 2"), "{e}");
         let partial = write(d, "p.json", &fixture_with(|v| v["partial"] = true.into()));
         assert!(matches!(
-            update(&[partial], d).unwrap_err(),
+            update(&[partial], d, DEFAULT_KEEP).unwrap_err(),
             BaselineError::Partial { .. }
         ));
     }

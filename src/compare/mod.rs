@@ -4,6 +4,8 @@
 
 pub mod baseline;
 mod engine;
+pub mod noise;
+mod point;
 pub mod slo;
 pub mod stats;
 pub mod verdict;

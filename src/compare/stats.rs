@@ -1,11 +1,9 @@
 //! Statistics for comparing a point's current samples with its baseline: the relative
-//! change of a statistic with a percentile-bootstrap 95% confidence interval (seeded,
-//! reproducible), and the two-sided Mann-Whitney U test (normal approximation with tie
-//! and continuity corrections).
+//! change of a statistic with a hierarchical percentile-bootstrap 95% confidence interval
+//! (trials, then requests; seeded, reproducible).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use statrs::distribution::{ContinuousCDF, Normal};
 
 /// A statistic of a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,37 +40,43 @@ pub struct Change {
 /// Bootstrap resamples behind each interval.
 pub const RESAMPLES: usize = 2000;
 
-/// The relative change of `stat` between two samples with a percentile-bootstrap 95%
-/// interval from `resamples` resamples drawn with `seed`. `None` when a sample is empty or
-/// the baseline statistic is zero.
+/// The relative change of `stat` between two runs, each given as the samples of each of its
+/// trials, with a percentile-bootstrap 95% interval from `resamples` resamples drawn with
+/// `seed`. Hierarchical: each resample draws trials with replacement, then requests with
+/// replacement within each drawn trial, so that the differences between trials widen the
+/// interval (with one trial a side, the plain bootstrap of requests). `None` when a side
+/// has no sample or its statistic is zero.
 pub fn bootstrap_change(
-    baseline: &[f64],
-    current: &[f64],
+    baseline: &[Vec<f64>],
+    current: &[Vec<f64>],
     stat: Statistic,
     resamples: usize,
     seed: u64,
 ) -> Option<Change> {
-    let base = stat.of(&mut baseline.to_vec())?;
-    let cur = stat.of(&mut current.to_vec())?;
+    let base = stat.of(&mut baseline.concat())?;
+    let cur = stat.of(&mut current.concat())?;
     if base == 0.0 {
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut draw = |from: &[f64], into: &mut Vec<f64>| {
+    let mut draw = |trials: &[Vec<f64>], into: &mut Vec<f64>| {
         into.clear();
-        into.extend((0..from.len()).map(|_| from[rng.random_range(0..from.len())]));
+        for _ in 0..trials.len() {
+            let trial = &trials[rng.random_range(0..trials.len())];
+            if !trial.is_empty() {
+                into.extend((0..trial.len()).map(|_| trial[rng.random_range(0..trial.len())]));
+            }
+        }
     };
-    let (mut b, mut c) = (
-        Vec::with_capacity(baseline.len()),
-        Vec::with_capacity(current.len()),
-    );
+    let (mut b, mut c) = (Vec::new(), Vec::new());
     let mut ratios: Vec<f64> = Vec::with_capacity(resamples);
     for _ in 0..resamples {
         draw(baseline, &mut b);
         draw(current, &mut c);
-        let (sb, sc) = (stat.of(&mut b)?, stat.of(&mut c)?);
-        if sb != 0.0 {
-            ratios.push(sc / sb - 1.0);
+        if let (Some(sb), Some(sc)) = (stat.of(&mut b), stat.of(&mut c)) {
+            if sb != 0.0 {
+                ratios.push(sc / sb - 1.0);
+            }
         }
     }
     if ratios.is_empty() {
@@ -94,42 +98,6 @@ impl Change {
             high: at(0.975),
         }
     }
-}
-
-/// Two-sided p-value of the Mann-Whitney U test that `a` and `b` come from the same
-/// distribution; `None` when a sample is empty or every value is tied.
-pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> Option<f64> {
-    let (n1, n2) = (a.len() as f64, b.len() as f64);
-    if a.is_empty() || b.is_empty() {
-        return None;
-    }
-    let mut all: Vec<(f64, bool)> = a
-        .iter()
-        .map(|&v| (v, true))
-        .chain(b.iter().map(|&v| (v, false)))
-        .collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let n = all.len() as f64;
-    let (mut rank_sum_a, mut tie_term) = (0.0, 0.0);
-    let mut i = 0;
-    while i < all.len() {
-        let j = i + all[i..].iter().take_while(|x| x.0 == all[i].0).count();
-        let average_rank = (i + 1 + j) as f64 / 2.0;
-        let in_a = all[i..j].iter().filter(|x| x.1).count() as f64;
-        rank_sum_a += average_rank * in_a;
-        let t = (j - i) as f64;
-        tie_term += t * t * t - t;
-        i = j;
-    }
-    let u = rank_sum_a - n1 * (n1 + 1.0) / 2.0;
-    let mean = n1 * n2 / 2.0;
-    let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
-    if variance <= 0.0 {
-        return None;
-    }
-    let z = ((u - mean).abs() - 0.5).max(0.0) / variance.sqrt();
-    let normal = Normal::standard();
-    Some((2.0 * (1.0 - normal.cdf(z))).min(1.0))
 }
 
 #[cfg(test)]
@@ -155,8 +123,8 @@ mod tests {
     #[test]
     fn same_distribution_gives_an_interval_around_zero() {
         let c = bootstrap_change(
-            &noisy(500, 20.0, 1),
-            &noisy(500, 20.0, 2),
+            &[noisy(500, 20.0, 1)],
+            &[noisy(500, 20.0, 2)],
             Statistic::Quantile(0.5),
             RESAMPLES,
             7,
@@ -169,8 +137,8 @@ mod tests {
     #[test]
     fn a_twenty_percent_slowdown_is_bracketed() {
         let c = bootstrap_change(
-            &noisy(500, 20.0, 1),
-            &noisy(500, 24.0, 2),
+            &[noisy(500, 20.0, 1)],
+            &[noisy(500, 24.0, 2)],
             Statistic::Quantile(0.5),
             RESAMPLES,
             7,
@@ -184,7 +152,7 @@ mod tests {
 
     #[test]
     fn intervals_are_reproducible_from_the_seed() {
-        let (a, b) = (noisy(100, 10.0, 1), noisy(100, 11.0, 2));
+        let (a, b) = ([noisy(100, 10.0, 1)], [noisy(100, 11.0, 2)]);
         let first = bootstrap_change(&a, &b, Statistic::Quantile(0.9), 500, 3);
         assert_eq!(
             first,
@@ -194,14 +162,34 @@ mod tests {
     }
 
     #[test]
-    fn mann_whitney_matches_the_normal_approximation() {
-        // U = 0 for two separated samples of 5: z = (12.5 - 0.5) / sqrt(25 * 11 / 12).
-        let p = mann_whitney_p(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]).unwrap();
-        assert!((p - 0.0122).abs() < 0.0005, "{p}");
-        let same = mann_whitney_p(&noisy(200, 5.0, 1), &noisy(200, 5.0, 2)).unwrap();
-        assert!(same > 0.05, "{same}");
-        let shifted = mann_whitney_p(&noisy(200, 5.0, 1), &noisy(200, 5.5, 2)).unwrap();
-        assert!(shifted < 1e-6, "{shifted}");
-        assert!(mann_whitney_p(&[1.0, 1.0], &[1.0]).is_none(), "all tied");
+    fn differences_between_trials_widen_the_interval() {
+        // Three trials a side whose medians drift by ±4% around the same value.
+        let drifting = |seed: u64| -> Vec<Vec<f64>> {
+            [0.96, 1.0, 1.04]
+                .iter()
+                .zip(0..)
+                .map(|(&speed, i)| noisy(300, 20.0 * speed, seed + i))
+                .collect()
+        };
+        let (base, cur) = (drifting(10), drifting(20));
+        let hierarchical =
+            bootstrap_change(&base, &cur, Statistic::Quantile(0.5), RESAMPLES, 7).unwrap();
+        let pooled = bootstrap_change(
+            &[base.concat()],
+            &[cur.concat()],
+            Statistic::Quantile(0.5),
+            RESAMPLES,
+            7,
+        )
+        .unwrap();
+        let width = |c: Change| c.high - c.low;
+        assert!(
+            hierarchical.low < 0.0 && hierarchical.high > 0.0,
+            "{hierarchical:?}"
+        );
+        assert!(
+            width(hierarchical) > 2.0 * width(pooled),
+            "{hierarchical:?} {pooled:?}"
+        );
     }
 }

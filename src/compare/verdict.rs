@@ -1,16 +1,15 @@
-//! Verdicts: how the change of one metric against its baseline is judged. A change counts
-//! only when it is significant (its 95% interval excludes zero); "regressed" further needs
-//! the whole interval past the fail threshold: 95% confidence that the metric got worse by
-//! more than the threshold. Two runs on one machine drift apart by several percent as a
-//! whole (measured A/A on the 2-core CI machine: up to +10.6% at ITL p90 with an interval
-//! only ±1.5% wide, since within-run samples cannot see between-run drift), so a verdict
-//! that fails on the estimate alone would fail builds on noise.
+//! Verdicts: how the change of one metric against its baseline is judged, from its estimate
+//! and its 95% interval (which includes the run-to-run noise: see `noise`). "Regressed"
+//! needs the estimate past the fail threshold and the whole interval above zero (worse
+//! beyond noise); an interval that reaches past the fail threshold without either is
+//! "inconclusive", with the number of trials that would settle it; more trials, not a
+//! looser rule, is the answer to noise.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use super::stats::Change;
-use crate::scenario::CompareThreshold;
+use crate::scenario::{CompareThreshold, MAX_TRIALS};
 
 /// The judgement of one metric (or point).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,18 +20,19 @@ pub enum Verdict {
     PointFailed,
     /// A threshold of the scenario (`thresholds`) is not met.
     SloBreach,
-    /// Significantly worse by more than the fail threshold.
+    /// Worse beyond noise, by more than the fail threshold.
     Regressed,
-    /// Significantly worse by more than the warn threshold.
+    /// Worse beyond noise, by more than the warn threshold.
     Warning,
     /// The baseline was measured on another GPU, server version or model.
     BaselineMismatch,
     /// The baseline has a point this run lacks.
     MissingPoint,
-    /// Significantly better by more than the warn threshold.
+    /// Better beyond noise by more than the warn threshold.
     Improved,
-    /// Past the warn threshold, but not significant.
-    WithinNoise,
+    /// Past the warn threshold by the estimate, and the interval reaches past the fail
+    /// threshold, but it cannot be told from noise: more trials would settle it.
+    Inconclusive,
     /// Too few samples for the statistic (e.g. p99 from fewer than 1,000): shown only.
     InsufficientData,
     /// This run has a point the baseline lacks.
@@ -54,7 +54,7 @@ impl fmt::Display for Verdict {
             Verdict::BaselineMismatch => "baseline mismatch",
             Verdict::MissingPoint => "missing point",
             Verdict::Improved => "improved",
-            Verdict::WithinNoise => "within noise",
+            Verdict::Inconclusive => "inconclusive",
             Verdict::InsufficientData => "insufficient data",
             Verdict::NewPoint => "new point",
             Verdict::NoChange => "no change",
@@ -123,27 +123,51 @@ pub fn min_samples(q: f64) -> usize {
     (10.0 / (1.0 - q)).round() as usize
 }
 
-/// Judges a change. `significant` is the test's verdict (e.g. Mann-Whitney p < 0.05); the
-/// interval must also exclude zero.
-pub fn judge(change: &Change, worse: Worse, threshold: Threshold, significant: bool) -> Verdict {
-    // Orient so that positive is worse.
-    let (estimate, low, high) = match worse {
+/// `change` turned so that positive is worse: (estimate, low, high).
+fn oriented(change: &Change, worse: Worse) -> (f64, f64, f64) {
+    match worse {
         Worse::Higher => (change.estimate, change.low, change.high),
         Worse::Lower => (-change.estimate, -change.high, -change.low),
-    };
-    let worse_beyond_noise = significant && low > 0.0;
-    let better_beyond_noise = significant && high < 0.0;
-    if worse_beyond_noise && low >= threshold.fail {
+    }
+}
+
+/// Judges a change by its estimate and 95% interval.
+pub fn judge(change: &Change, worse: Worse, threshold: Threshold) -> Verdict {
+    let (estimate, low, high) = oriented(change, worse);
+    if low > 0.0 && estimate >= threshold.fail {
         Verdict::Regressed
-    } else if worse_beyond_noise && estimate >= threshold.warn {
+    } else if low > 0.0 && estimate >= threshold.warn {
         Verdict::Warning
-    } else if better_beyond_noise && estimate <= -threshold.warn {
+    } else if high < 0.0 && estimate <= -threshold.warn {
         Verdict::Improved
-    } else if estimate.abs() >= threshold.warn {
-        Verdict::WithinNoise
+    } else if estimate >= threshold.warn && high >= threshold.fail {
+        Verdict::Inconclusive
     } else {
         Verdict::NoChange
     }
+}
+
+/// Trials a side that would settle an inconclusive change measured with `trials` a side,
+/// if the estimate stays: its interval narrows as one over the root of the trials, until
+/// it clears zero (an estimate past the fail threshold) or the fail threshold (one below
+/// it). `None` past [`MAX_TRIALS`].
+pub fn trials_to_settle(
+    change: &Change,
+    worse: Worse,
+    threshold: Threshold,
+    trials: u32,
+) -> Option<u32> {
+    let (estimate, low, high) = oriented(change, worse);
+    let (half_width, room) = if estimate >= threshold.fail {
+        (estimate - low, estimate)
+    } else {
+        (high - estimate, threshold.fail - estimate)
+    };
+    if room <= 0.0 {
+        return None;
+    }
+    let needed = (f64::from(trials.max(1)) * (half_width / room).powi(2)).ceil();
+    (needed <= f64::from(MAX_TRIALS)).then_some((needed as u32).max(trials + 1))
 }
 
 /// Which verdicts fail a check (`--fail-on`).
@@ -206,60 +230,44 @@ mod tests {
     };
 
     #[test]
-    fn a_clear_twenty_percent_slowdown_regresses() {
-        assert_eq!(
-            judge(&change(0.20, 0.17, 0.23), Worse::Higher, LATENCY, true),
-            Verdict::Regressed
-        );
+    fn a_slowdown_past_the_fail_threshold_and_beyond_noise_regresses() {
+        let judged = |e, l, h| judge(&change(e, l, h), Worse::Higher, LATENCY);
+        assert_eq!(judged(0.20, 0.17, 0.23), Verdict::Regressed);
+        // The estimate decides, not the whole interval: +10.6% [+2%, +19%] regressed.
+        assert_eq!(judged(0.106, 0.02, 0.19), Verdict::Regressed);
+        assert_eq!(judged(0.07, 0.01, 0.09), Verdict::Warning);
+        assert_eq!(judged(0.03, 0.02, 0.04), Verdict::NoChange);
     }
 
     #[test]
-    fn three_percent_is_no_change_even_when_significant() {
-        assert_eq!(
-            judge(&change(0.03, 0.02, 0.04), Worse::Higher, LATENCY, true),
-            Verdict::NoChange
-        );
+    fn a_change_that_cannot_be_told_from_noise_is_inconclusive() {
+        let judged = |e, l, h| judge(&change(e, l, h), Worse::Higher, LATENCY);
+        // Past the fail threshold, but the interval reaches below zero.
+        assert_eq!(judged(0.12, -0.03, 0.27), Verdict::Inconclusive);
+        // Past the warn threshold, and the interval reaches the fail threshold.
+        assert_eq!(judged(0.06, -0.02, 0.14), Verdict::Inconclusive);
+        // Past the warn threshold, but it cannot be a regression: no change.
+        assert_eq!(judged(0.06, -0.02, 0.09), Verdict::NoChange);
+        // A small estimate in a wide interval is no change either.
+        assert_eq!(judged(0.01, -0.15, 0.17), Verdict::NoChange);
     }
 
     #[test]
-    fn a_change_whose_interval_reaches_below_the_fail_threshold_only_warns() {
-        // A/A drift measured on the CI machine: +10.6% [+9.1%, +11.5%].
-        assert_eq!(
-            judge(&change(0.106, 0.091, 0.115), Worse::Higher, LATENCY, true),
-            Verdict::Warning
-        );
-    }
-
-    #[test]
-    fn a_large_but_uncertain_change_only_warns_or_is_noise() {
-        // Significant, but the interval reaches down to +2%: a warning, not a failure.
-        assert_eq!(
-            judge(&change(0.12, 0.02, 0.22), Worse::Higher, LATENCY, true),
-            Verdict::Warning
-        );
-        // The interval spans zero: noise.
-        assert_eq!(
-            judge(&change(0.12, -0.03, 0.25), Worse::Higher, LATENCY, true),
-            Verdict::WithinNoise
-        );
-        // The test says not significant: noise whatever the interval.
-        assert_eq!(
-            judge(&change(0.20, 0.17, 0.23), Worse::Higher, LATENCY, false),
-            Verdict::WithinNoise
-        );
+    fn more_trials_settle_an_inconclusive_change() {
+        let settle = |e, l, h, n| trials_to_settle(&change(e, l, h), Worse::Higher, LATENCY, n);
+        // +12% [-3%, +27%] with one trial: the lower half (15 points) must shrink below
+        // 12 points: (15 / 12)² = 1.6, so 2 trials a side.
+        assert_eq!(settle(0.12, -0.03, 0.27, 1), Some(2));
+        // +6% [-2%, +14%] with 3 trials: 8 points over 4 of room: 12 trials.
+        assert_eq!(settle(0.06, -0.02, 0.14, 3), Some(12));
+        assert_eq!(settle(0.0999, -0.3, 0.5, 1), None, "past 100 trials");
     }
 
     #[test]
     fn lower_is_worse_for_throughput() {
         let drop = change(-0.20, -0.23, -0.17);
-        assert_eq!(
-            judge(&drop, Worse::Lower, LATENCY, true),
-            Verdict::Regressed
-        );
-        assert_eq!(
-            judge(&drop, Worse::Higher, LATENCY, true),
-            Verdict::Improved
-        );
+        assert_eq!(judge(&drop, Worse::Lower, LATENCY), Verdict::Regressed);
+        assert_eq!(judge(&drop, Worse::Higher, LATENCY), Verdict::Improved);
     }
 
     #[test]
@@ -299,7 +307,7 @@ mod tests {
             Verdict::InsufficientData,
             Verdict::NewPoint,
             Verdict::MissingPoint,
-            Verdict::WithinNoise,
+            Verdict::Inconclusive,
         ] {
             assert!(
                 !policy(FailOn::Warning, false, false).fails(shown_only),

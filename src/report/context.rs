@@ -10,6 +10,7 @@ use super::environment::{environment, EnvironmentRow};
 use super::figures::{figures, FigureGroup};
 use super::format::{count, verdict_counts};
 use super::study::{study, Study};
+use super::unjudged::unjudged_line;
 use super::views::{point_view, row_view, PointView, RowView};
 use super::warnings::warnings;
 use crate::compare::verdict::{Policy, Verdict};
@@ -59,6 +60,8 @@ pub struct ScenarioReport {
     pub attention: Vec<RowView>,
     /// The other rows: no change, met SLOs, insufficient data.
     pub quiet: Vec<RowView>,
+    /// The quantiles too few samples could judge, in one line.
+    pub not_judged: Option<String>,
     /// The summary cards the page leads with.
     pub cards: Vec<Card>,
     pub points: Vec<PointView>,
@@ -110,10 +113,11 @@ fn scenario_report(subject: &Subject, policy: Policy) -> ScenarioReport {
     let rows = subject.comparison.map_or(&[][..], |c| &c.rows);
     let new_scenario = subject.comparison.is_some_and(|c| c.new_scenario);
     // Without a baseline, every point is new: said once, not a row each, unless it fails.
-    let rows = rows
+    let shown = rows
         .iter()
         .filter(|r| !(new_scenario && r.verdict == Verdict::NewPoint && !policy.fails(r.verdict)));
-    let (attention, quiet): (Vec<&Row>, Vec<&Row>) = rows.partition(|r| needs_attention(r.verdict));
+    let (attention, quiet): (Vec<&Row>, Vec<&Row>) =
+        shown.partition(|r| needs_attention(r.verdict));
     let view = |rows: Vec<&Row>| -> Vec<RowView> {
         rows.into_iter().map(|r| row_view(r, policy)).collect()
     };
@@ -144,6 +148,7 @@ fn scenario_report(subject: &Subject, policy: Policy) -> ScenarioReport {
         environment: environment(current),
         attention,
         quiet,
+        not_judged: unjudged_line(rows),
         cards: cards(current),
         points: current
             .points

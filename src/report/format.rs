@@ -25,7 +25,7 @@ fn verdict_count(verdict: Verdict, n: usize) -> String {
         // Adjectives and mass nouns: the same for one or many.
         Verdict::Regressed
         | Verdict::Improved
-        | Verdict::WithinNoise
+        | Verdict::Inconclusive
         | Verdict::InsufficientData
         | Verdict::NoChange => return format!("{n} {verdict}"),
     };

@@ -16,6 +16,7 @@ pub mod output;
 mod study;
 mod templates;
 pub mod terminal;
+mod unjudged;
 mod views;
 mod warnings;
 

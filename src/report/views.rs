@@ -26,7 +26,8 @@ pub struct RowView {
     pub current: String,
     /// `+12.3% [+8.1%, +16.0%]`.
     pub change: String,
-    pub p_value: Option<f64>,
+    /// The figure's run-to-run noise: `±4.2%`, `±5.0% (assumed)`.
+    pub noise: String,
     pub verdict: String,
     /// The verdict as a CSS class (`regressed`, `slo-breach`).
     pub verdict_class: String,
@@ -124,7 +125,7 @@ pub(super) fn row_view(row: &Row, policy: Policy) -> RowView {
         baseline: value(&row.metric, row.baseline),
         current: value(&row.metric, row.current),
         change: change(row),
-        p_value: row.p_value,
+        noise: row.noise.map(|n| n.to_string()).unwrap_or_default(),
         verdict: row.verdict.to_string(),
         verdict_class: row.verdict.to_string().to_lowercase().replace(' ', "-"),
         failing: policy.fails(row.verdict),

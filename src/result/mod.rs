@@ -5,6 +5,7 @@
 //! probes) or reads it (compare, reports): those import it, it imports only the scenario.
 
 mod environment;
+mod history;
 mod point;
 mod sampled;
 mod trial;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Scenario;
 
 pub use environment::{Environment, GpuDevice, GpuEnvironment, Host, ServerInfo};
+pub use history::{figures, HistoryEntry, QUANTILES};
 pub use point::{
     CriterionCount, Goodput, Latencies, PointResult, RequestCounts, Schedule, Summary, Throughput,
     TokenStats, LATENCY_NAMES, LATE_SEND_MS,
@@ -45,6 +47,10 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ServerRun>,
     pub points: Vec<PointResult>,
+    /// In a baseline file: the figures of the most recent accepted runs of the scenario,
+    /// newest first, this one included (`baseline update --keep`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
 }
 
 /// A server launched for one configuration of the matrix.

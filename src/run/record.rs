@@ -62,6 +62,7 @@ impl RunRecord {
             client: ClientCost::default(),
             servers: Vec::new(),
             points: Vec::new(),
+            history: Vec::new(),
         };
         // Nothing is written before there is something to keep: an earlier result at the
         // path stays as it was if this run fails first. Whether it could be is known now.

@@ -169,7 +169,7 @@ fn empty_and_partial_results_fail_compare_and_are_no_baselines() {
     let partial = write_json(dir.path(), "partial.json", &partial);
     let (code, stdout, _) = compare(&partial);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("its result is partial"), "{stdout}");
+    assert!(stdout.contains("the run was interrupted"), "{stdout}");
 }
 
 /// Item 4: An output that is not a regular file is refused and left as it is.

@@ -86,7 +86,7 @@ mod tests {
                     low: 0.15,
                     high: 0.25,
                 }),
-                p_value: Some(0.001),
+                noise: None,
                 verdict: Verdict::Regressed,
                 note: String::new(),
             })
