@@ -110,9 +110,18 @@ pub struct SimArgs {
     /// Fraction of streams with a malformed chunk
     #[arg(long, default_value_t = 0.0)]
     pub malformed_rate: f64,
+    /// Run-to-run drift: standard deviation of a speed factor drawn at start, percent
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    pub drift_pct: f64,
+    /// Per-step jitter: standard deviation of a factor drawn every step, percent
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    pub jitter_pct: f64,
+    /// A known slowdown: every step takes this much longer, percent
+    #[arg(long, default_value_t = 0.0, value_parser = percent)]
+    pub slowdown_pct: f64,
     /// Emitter mode: no engine model; a text chunk every MS milliseconds (0: each response
     /// whole, as fast as the socket takes it), send times recorded and served at /truth
-    #[arg(long, value_name = "MS", conflicts_with_all = ["profile", "chunked_prefill", "max_num_batched_tokens", "tp", "error_rate", "stall_rate", "disconnect_rate", "malformed_rate"])]
+    #[arg(long, value_name = "MS", conflicts_with_all = ["profile", "chunked_prefill", "max_num_batched_tokens", "tp", "error_rate", "stall_rate", "disconnect_rate", "malformed_rate", "drift_pct", "jitter_pct", "slowdown_pct"])]
     pub emit_interval_ms: Option<f64>,
     /// Emitter mode: from a request's arrival to its first text chunk
     #[arg(
@@ -184,6 +193,11 @@ pub struct CompareArgs {
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Measure each inconclusive point up to N more times (one trial at a time, deciding
+    /// again after each) when its scenario's target answers here; the trials join the
+    /// result file
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub retry: u32,
     /// Also write JUnit XML here (one test case per point and metric)
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -317,6 +331,16 @@ fn positive_f64(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("expected a positive number, got `{text}`")),
+    }
+}
+
+/// A percentage from 0 to 1000.
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a percentage from 0 to 1000, got `{text}`"
+        )),
     }
 }
 

@@ -2,7 +2,8 @@
 //! verdict table, writes `compare.md` (the pull-request comment) and `compare.html`, and
 //! optionally JUnit XML, GitHub annotations and the job summary; exits 1 when a verdict
 //! fails the check. Without results, it first runs every scenario in `scenarios/` whose
-//! target is available here, saying why it skips the others.
+//! target is available here, saying why it skips the others. With `--retry N`, the
+//! inconclusive points are measured again first ([`super::retry`]).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use anyhow::Context;
 use tokio::runtime::Runtime;
 
 use llm_loadtest::compare::verdict::Policy;
-use llm_loadtest::compare::{self, baseline, Comparison};
+use llm_loadtest::compare::{baseline, Comparison};
 use llm_loadtest::report::output::{self, Document, Format};
 use llm_loadtest::report::terminal::compare_table;
 use llm_loadtest::report::{annotations, Subject, Templates};
@@ -18,6 +19,7 @@ use llm_loadtest::result::RunResult;
 use llm_loadtest::run::{availability, RunOptions};
 use llm_loadtest::scenario::{self, Plan};
 
+use super::retry::Retry;
 use super::run::measure;
 use super::{check_distinct, say, sayln, Outcome};
 use crate::cli::CompareArgs;
@@ -52,7 +54,7 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
         strict: args.strict,
         require_baseline: args.require_baseline,
     };
-    let compared = compare_with_baselines(&results, args, policy)?;
+    let compared = compare_with_baselines(&results, args, policy, runtime)?;
     let subjects: Vec<Subject> = compared
         .iter()
         .map(|(current, baseline, comparison)| Subject {
@@ -79,16 +81,17 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
     })
 }
 
-/// Each result with its baseline (none yet for a new scenario) and their comparison, the
-/// table of each printed.
+/// Each result with its baseline (none yet for a new scenario) and their comparison
+/// (after the retries of its inconclusive points), the table of each printed.
 fn compare_with_baselines(
     results: &[PathBuf],
     args: &CompareArgs,
     policy: Policy,
+    runtime: &Runtime,
 ) -> anyhow::Result<Vec<(RunResult, Option<RunResult>, Comparison)>> {
     let mut compared = Vec::new();
     for path in results {
-        let current = baseline::read_result(path)?;
+        let mut current = baseline::read_result(path)?;
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
         // Only nothing at all is "no baseline": a link that leads nowhere is read, and fails
         // with its reason.
@@ -96,7 +99,13 @@ fn compare_with_baselines(
             Ok(_) => Some(baseline::read_baseline(&baseline_path)?),
             Err(_) => None,
         };
-        let comparison = compare::compare(baseline.as_ref(), &current, args.seed);
+        let retry = Retry {
+            path,
+            baseline: baseline.as_ref(),
+            seed: args.seed,
+            rounds: args.retry,
+        };
+        let comparison = retry.decide(&mut current, runtime)?;
         say!("{}", compare_table(&comparison, policy));
         if comparison.new_scenario {
             sayln!(

@@ -10,6 +10,7 @@ mod compare;
 mod gpu;
 mod info;
 mod report;
+mod retry;
 mod run;
 mod schema;
 mod sim;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::runtime::Runtime;
 
-use llm_loadtest::sim::{self, Faults, RunningSim};
+use llm_loadtest::sim::{self, Faults, RunningSim, SpeedNoise};
 
 use super::{sayln, Outcome};
 use crate::cli::SimArgs;
@@ -60,7 +60,13 @@ fn engine(args: &SimArgs) -> anyhow::Result<(sim::Server, String)> {
     if let Some(budget) = args.max_num_batched_tokens {
         values.insert("max_num_batched_tokens".into(), budget.into());
     }
-    let config = sim::engine_config(&args.profile, &values)?;
+    let mut config = sim::engine_config(&args.profile, &values)?;
+    config.speed = SpeedNoise {
+        drift: args.drift_pct / 100.0,
+        jitter: args.jitter_pct / 100.0,
+        slowdown: args.slowdown_pct / 100.0,
+        seed: rand::random(),
+    };
     let faults = Faults {
         error_rate: args.error_rate,
         stall_rate: args.stall_rate,

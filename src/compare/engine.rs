@@ -50,6 +50,20 @@ pub fn compare(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> 
             &note,
         ));
     }
+    rows.extend(point_rows(baseline, current, seed));
+    rows.extend(slo_rows(current));
+    rows.sort_by(|a, b| (a.verdict, &a.point, &a.metric).cmp(&(b.verdict, &b.point, &b.metric)));
+    Comparison {
+        scenario: current.scenario.name.clone(),
+        rows,
+        new_scenario: baseline.is_none(),
+    }
+}
+
+/// The rows of every point: its figures against the baseline's same point, or why it has
+/// none (failed, new, missing from this run).
+fn point_rows(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> Vec<Row> {
+    let mut rows = Vec::new();
     let overrides = &current.scenario.compare;
     let noise = NoiseModel::learn(baseline, current);
     let base: BTreeMap<&str, &PointResult> = baseline
@@ -94,26 +108,28 @@ pub fn compare(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> 
             "in the baseline, not in this run",
         ));
     }
-    rows.extend(slo::check(current).into_iter().map(|check| Row {
-        point: check.point,
-        metric: check.threshold.to_string(),
-        baseline: None,
-        current: check.value,
-        change: None,
-        noise: None,
-        verdict: if check.holds {
-            Verdict::SloMet
-        } else {
-            Verdict::SloBreach
-        },
-        note: String::new(),
-    }));
-    rows.sort_by(|a, b| (a.verdict, &a.point, &a.metric).cmp(&(b.verdict, &b.point, &b.metric)));
-    Comparison {
-        scenario: current.scenario.name.clone(),
-        rows,
-        new_scenario: baseline.is_none(),
-    }
+    rows
+}
+
+/// One row per SLO threshold of the scenario, met or breached.
+fn slo_rows(current: &RunResult) -> Vec<Row> {
+    slo::check(current)
+        .into_iter()
+        .map(|check| Row {
+            point: check.point,
+            metric: check.threshold.to_string(),
+            baseline: None,
+            current: check.value,
+            change: None,
+            noise: None,
+            verdict: if check.holds {
+                Verdict::SloMet
+            } else {
+                Verdict::SloBreach
+            },
+            note: String::new(),
+        })
+        .collect()
 }
 
 /// A row failing a run that is not one to judge: interrupted, or without any point.

@@ -1,6 +1,7 @@
-//! Comparing results with baselines: the baseline store, the statistics of a change
-//! (bootstrap interval, Mann-Whitney U), the verdict rules with their thresholds, and the
-//! comparison of a run with its baseline.
+//! Comparing results with baselines: the baseline store (with its history), the run-to-run
+//! noise learnt from it and from trials, the statistics of a change (hierarchical
+//! bootstrap), the verdict rules with their thresholds, and the comparison of a run with
+//! its baseline.
 
 pub mod baseline;
 mod engine;

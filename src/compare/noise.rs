@@ -21,6 +21,11 @@ pub fn default_noise(metric: &str) -> f64 {
     }
 }
 
+/// The normal quantile of a two-sided 99% interval.
+const NORMAL_99: f64 = 2.576;
+/// The quantile of Student's t taken for learnt noise.
+const LEVEL: f64 = 0.995;
+
 /// Weight, in changes, of the scenario-wide estimate of a figure in each point's estimate.
 const PRIOR_CHANGES: usize = 4;
 
@@ -35,15 +40,16 @@ pub struct Noise {
 }
 
 impl Noise {
-    /// The multiplier of `sigma` for a two-sided 95% interval: Student's t with as many
-    /// degrees of freedom as changes were seen (at least 2), or the normal's 1.96 for the
-    /// assumed default.
+    /// The multiplier of `sigma` for the run-to-run part of an interval: two-sided 99%
+    /// (a check judges a dozen figures of a point at once, so each is held to more than
+    /// 95%), Student's t with as many degrees of freedom as changes were seen (at least
+    /// 2), or the normal's 2.58 for the assumed default.
     pub fn multiplier(self) -> f64 {
         if self.changes == 0 {
-            return 1.96;
+            return NORMAL_99;
         }
         let df = self.changes.max(2) as f64;
-        StudentsT::new(0.0, 1.0, df).map_or(1.96, |t| t.inverse_cdf(0.975))
+        StudentsT::new(0.0, 1.0, df).map_or(NORMAL_99, |t| t.inverse_cdf(LEVEL))
     }
 }
 
@@ -73,37 +79,52 @@ pub struct NoiseModel {
 }
 
 impl NoiseModel {
-    /// Learns from the history of `baseline` and the trials of both runs.
+    /// Learns from the history of `baseline` (between its runs and between the trials of
+    /// each) and from the trials of `current`.
     pub fn learn(baseline: Option<&RunResult>, current: &RunResult) -> Self {
         let mut model = Self::default();
-        if let Some(baseline) = baseline {
-            let runs = baseline.accepted_runs();
-            for pair in runs.windows(2) {
-                for (point, newer) in &pair[0].points {
-                    if let Some(older) = pair[1].points.get(point) {
-                        model.add(point, newer, older);
-                    }
+        let runs = baseline.map(RunResult::accepted_runs).unwrap_or_default();
+        for pair in runs.windows(2) {
+            // A change between means of trials is scaled up to one between single
+            // trials: the noise is kept per trial.
+            let trials = |n: u32| 1.0 / f64::from(n.max(1));
+            let scale = (2.0 / (trials(pair[0].trials) + trials(pair[1].trials))).sqrt();
+            for (point, newer) in &pair[0].points {
+                if let Some(older) = pair[1].points.get(point) {
+                    model.add(point, newer, older, scale);
                 }
             }
         }
-        for point in baseline
-            .map_or(&[][..], |b| &b.points)
+        let current_trials = current
+            .points
             .iter()
-            .chain(&current.points)
             .filter(|p| p.trials.len() > 1)
-        {
-            for pair in point.trial_figures().windows(2) {
-                model.add(&point.id, &pair[1], &pair[0]);
+            .map(|p| (p.id.clone(), p.trial_figures()));
+        let all_trials = runs
+            .into_iter()
+            .flat_map(|run| run.trial_points)
+            .chain(current_trials);
+        for (point, trials) in all_trials {
+            for pair in trials.windows(2) {
+                model.add(&point, &pair[1], &pair[0], 1.0);
             }
         }
         model
     }
 
-    fn add(&mut self, point: &str, newer: &BTreeMap<String, f64>, older: &BTreeMap<String, f64>) {
+    /// Adds the changes of each figure from `older` to `newer`, times `scale`.
+    fn add(
+        &mut self,
+        point: &str,
+        newer: &BTreeMap<String, f64>,
+        older: &BTreeMap<String, f64>,
+        scale: f64,
+    ) {
         for (metric, &value) in newer {
             let Some(change) = older.get(metric).and_then(|&o| change(metric, o, value)) else {
                 continue;
             };
+            let change = change * scale;
             let key = (point.to_owned(), metric.clone());
             self.by_point.entry(key).or_default().push(change);
             self.by_metric
@@ -157,7 +178,7 @@ mod tests {
         for &(point, metric, change) in changes {
             let older = BTreeMap::from([(metric.to_owned(), 100.0)]);
             let newer = BTreeMap::from([(metric.to_owned(), 100.0 * (1.0 + change))]);
-            model.add(point, &newer, &older);
+            model.add(point, &newer, &older, 1.0);
         }
         model
     }
@@ -166,7 +187,7 @@ mod tests {
     fn without_history_or_trials_the_noise_is_assumed() {
         let noise = NoiseModel::default().of("a", "tpot_ms.p50");
         assert_eq!((noise.sigma, noise.changes), (0.05, 0));
-        assert_eq!(noise.multiplier(), 1.96);
+        assert_eq!(noise.multiplier(), 2.576);
         assert_eq!(noise.to_string(), "±5.0% (assumed)");
         assert_eq!(NoiseModel::default().of("a", "itl_ms.p99").sigma, 0.10);
     }
@@ -178,8 +199,8 @@ mod tests {
         assert!((noise.sigma - 0.035355).abs() < 1e-5, "{noise:?}");
         assert_eq!(noise.changes, 2);
         assert_eq!(noise.short(), "±3.5%");
-        // Student's t with 2 degrees of freedom.
-        assert!((noise.multiplier() - 4.303).abs() < 1e-3);
+        // Student's t with 2 degrees of freedom, two-sided 99%.
+        assert!((noise.multiplier() - 9.925).abs() < 1e-3);
     }
 
     #[test]

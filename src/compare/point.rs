@@ -124,9 +124,6 @@ impl PointPair<'_> {
     ) -> Option<(Change, Noise)> {
         let change = bootstrap_change(b, c, stat, RESAMPLES, seed)?;
         let noise = self.noise.of(&self.cur.id, noise_of);
-        if b.len() >= 2 && c.len() >= 2 {
-            return Some((change, noise));
-        }
         Some((widen(change, noise, b.len(), c.len()), noise))
     }
 
@@ -212,15 +209,25 @@ impl PointPair<'_> {
 }
 
 /// `change` with its interval widened by the run-to-run noise between a run of `nb` trials
-/// and one of `nc` (the noise of a mean of n trials shrinks as the root of n).
+/// and one of `nc` (the noise of a mean of n trials shrinks as the root of n). With one
+/// trial a side the requests' interval cannot see that noise, so it is added; with two or
+/// more, the hierarchical interval has it already, and the learnt noise is a floor (a
+/// bootstrap over a few trials is too narrow).
 fn widen(change: Change, noise: Noise, nb: usize, nc: usize) -> Change {
     let trials = |n: usize| 1.0 / n.max(1) as f64;
     let spread = noise.sigma * ((trials(nb) + trials(nc)) / 2.0).sqrt() * noise.multiplier();
+    let combine = |half_width: f64| {
+        if nb >= 2 && nc >= 2 {
+            half_width.max(spread)
+        } else {
+            half_width.hypot(spread)
+        }
+    };
     let e = change.estimate;
     Change {
         estimate: e,
-        low: e - (e - change.low).hypot(spread),
-        high: e + (change.high - e).hypot(spread),
+        low: e - combine(e - change.low),
+        high: e + combine(change.high - e),
     }
 }
 

@@ -111,8 +111,8 @@ pub fn default_threshold(metric: &str) -> Threshold {
             fail: 0.20,
         },
         _ => Threshold {
-            warn: 0.05,
-            fail: 0.10,
+            warn: 0.03,
+            fail: 0.05,
         },
     }
 }
@@ -272,7 +272,13 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_metric() {
-        assert_eq!(default_threshold("ttft_ms.p50"), LATENCY);
+        assert_eq!(
+            default_threshold("ttft_ms.p50"),
+            Threshold {
+                warn: 0.03,
+                fail: 0.05
+            }
+        );
         assert_eq!(
             default_threshold("itl_ms.p99"),
             Threshold {

@@ -21,16 +21,27 @@ pub struct HistoryEntry {
     pub trials: u32,
     /// Per point id: each compared figure (`ttft_ms.p50`, `output_tokens_per_s`, ...).
     pub points: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Per point id measured in several trials: the figures of each trial, in order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trial_points: BTreeMap<String, Vec<BTreeMap<String, f64>>>,
 }
 
 impl HistoryEntry {
-    /// The entry of `result`: the pooled figures of each point that was measured.
+    /// The entry of `result`: the pooled figures of each point that was measured, and
+    /// those of each trial where there were several.
     pub fn of(result: &RunResult) -> Self {
-        let points = result
-            .points
-            .iter()
-            .filter(|p| p.failure.is_none() && p.requests.ok > 0)
+        let measured = || {
+            result
+                .points
+                .iter()
+                .filter(|p| p.failure.is_none() && p.requests.ok > 0)
+        };
+        let points = measured()
             .map(|p| (p.id.clone(), figures(&p.measured())))
+            .collect();
+        let trial_points = measured()
+            .filter(|p| p.trials.len() > 1)
+            .map(|p| (p.id.clone(), p.trial_figures()))
             .collect();
         let trials = result
             .points
@@ -42,6 +53,7 @@ impl HistoryEntry {
             started_at: result.started_at.clone(),
             trials,
             points,
+            trial_points,
         }
     }
 }

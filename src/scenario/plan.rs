@@ -124,10 +124,11 @@ impl Plan {
 
     /// Configurations grouped by server: consecutive configurations whose server-side
     /// values are equal share one launch (all of them share the one target without
-    /// `server`).
+    /// `server`); a configuration without points needs none.
     pub fn launches(&self) -> Vec<Vec<usize>> {
         let mut launches: Vec<Vec<usize>> = Vec::new();
-        for configuration in 0..self.configurations.len() {
+        let measured = |c: &usize| self.points.iter().any(|p| p.configuration == *c);
+        for configuration in (0..self.configurations.len()).filter(measured) {
             match launches.last_mut() {
                 Some(last) if self.server_values(last[0]) == self.server_values(configuration) => {
                     last.push(configuration)

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::profile::Profile;
+use super::speed::{Pace, SpeedNoise};
 
 /// What a request hears from the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct EngineConfig {
     pub chunked_prefill: bool,
     pub max_num_batched_tokens: u32,
     pub tp: u32,
+    /// Drift, jitter and slowdown of the pace (none by default).
+    pub speed: SpeedNoise,
 }
 
 impl EngineConfig {
@@ -103,19 +106,62 @@ impl Sequence {
 }
 
 /// The work of one step: prefill chunks (index into running, tokens) and decodes.
-struct Step {
+pub(super) struct Step {
     prefill: Vec<(usize, u32)>,
     decode: Vec<usize>,
 }
 
-struct Scheduler {
+pub(super) struct Scheduler {
     config: EngineConfig,
     running: Vec<Sequence>,
     waiting: VecDeque<Sequence>,
     stats: Arc<Mutex<Stats>>,
+    pace: Pace,
 }
 
 impl Scheduler {
+    /// A started engine: its pace drawn, nothing queued.
+    pub fn new(config: EngineConfig, stats: Arc<Mutex<Stats>>) -> Self {
+        Self {
+            pace: Pace::start(&config.speed),
+            config,
+            running: Vec::new(),
+            waiting: VecDeque::new(),
+            stats,
+        }
+    }
+
+    /// Queues a request.
+    pub fn queue(&mut self, request: Request) {
+        self.waiting.push_back(Sequence {
+            to_prefill: request.prompt_tokens,
+            prefilled: 0,
+            generated: 0,
+            request,
+        });
+    }
+
+    /// Whether nothing runs or waits.
+    pub fn idle(&self) -> bool {
+        self.running.is_empty() && self.waiting.is_empty()
+    }
+
+    /// Plans the next step and how long it takes; [`Self::complete`] applies it.
+    pub fn next_step(&mut self) -> (Step, Duration) {
+        let step = self.schedule();
+        self.publish();
+        let prefill_tokens: u32 = step.prefill.iter().map(|p| p.1).sum();
+        let context: u64 = step
+            .decode
+            .iter()
+            .map(|&i| self.running[i].kv_tokens())
+            .sum();
+        let cost = self
+            .config
+            .step_time(prefill_tokens, step.decode.len(), context);
+        (step, self.pace.scale(cost))
+    }
+
     fn kv_used(&self) -> u64 {
         self.running.iter().map(Sequence::kv_tokens).sum()
     }
@@ -200,7 +246,7 @@ impl Scheduler {
     }
 
     /// Applies a finished step: advances prefills, sends tokens, retires finished ones.
-    fn complete(&mut self, step: &Step) {
+    pub fn complete(&mut self, step: &Step) {
         let mut emitted = 0u64;
         let mut prompt = 0u64;
         let mut emit = |seq: &mut Sequence| {
@@ -259,45 +305,22 @@ pub async fn run(
     mut requests: mpsc::UnboundedReceiver<Request>,
     stats: Arc<Mutex<Stats>>,
 ) {
-    let mut scheduler = Scheduler {
-        config,
-        running: Vec::new(),
-        waiting: VecDeque::new(),
-        stats,
-    };
-    let queue = |scheduler: &mut Scheduler, request: Request| {
-        scheduler.waiting.push_back(Sequence {
-            to_prefill: request.prompt_tokens,
-            prefilled: 0,
-            generated: 0,
-            request,
-        });
-    };
+    let mut scheduler = Scheduler::new(config, stats);
     let mut clock = Instant::now();
     loop {
         while let Ok(request) = requests.try_recv() {
-            queue(&mut scheduler, request);
+            scheduler.queue(request);
         }
-        if scheduler.running.is_empty() && scheduler.waiting.is_empty() {
+        if scheduler.idle() {
             scheduler.publish();
             match requests.recv().await {
-                Some(request) => queue(&mut scheduler, request),
+                Some(request) => scheduler.queue(request),
                 None => return,
             }
             clock = Instant::now();
             continue;
         }
-        let step = scheduler.schedule();
-        scheduler.publish();
-        let prefill_tokens: u32 = step.prefill.iter().map(|p| p.1).sum();
-        let context: u64 = step
-            .decode
-            .iter()
-            .map(|&i| scheduler.running[i].kv_tokens())
-            .sum();
-        let duration = scheduler
-            .config
-            .step_time(prefill_tokens, step.decode.len(), context);
+        let (step, duration) = scheduler.next_step();
         // Steps follow each other on the engine's own clock, so that timer lateness does
         // not accumulate; after a stall the clock restarts from now.
         clock = (clock + duration).max(Instant::now() - Duration::from_millis(5));
@@ -317,6 +340,7 @@ mod tests {
             chunked_prefill: chunked,
             max_num_batched_tokens: budget,
             tp,
+            speed: SpeedNoise::default(),
         }
     }
 
@@ -336,12 +360,7 @@ mod tests {
     }
 
     fn scheduler(config: EngineConfig) -> Scheduler {
-        Scheduler {
-            config,
-            running: Vec::new(),
-            waiting: VecDeque::new(),
-            stats: Arc::default(),
-        }
+        Scheduler::new(config, Arc::default())
     }
 
     fn request(prompt: u32, max_tokens: u32) -> (Sequence, mpsc::UnboundedReceiver<Event>) {

@@ -9,7 +9,9 @@
 mod emitter;
 mod engine;
 mod http;
+pub mod offline;
 mod profile;
+mod speed;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use emitter::EmitterConfig;
 pub use engine::EngineConfig;
 pub use profile::{profile, Profile, UnknownProfile, PROFILES};
+pub use speed::SpeedNoise;
 
 /// Faults injected per request (fractions of requests; they add up to at most 1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,6 +106,7 @@ pub fn engine_config(
         tp: number("tp")?.unwrap_or(1),
         chunked_prefill,
         profile,
+        speed: SpeedNoise::default(),
     })
 }
 

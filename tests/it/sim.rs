@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 
-use crate::fixture::{exclusive, run_against, write_json};
+use crate::fixture::{exclusive, run, run_against, write_json};
 
 #[test]
 fn the_simulator_is_measured_as_its_profile_says() {
@@ -22,18 +22,9 @@ fn the_simulator_is_measured_as_its_profile_says() {
         "load": {"concurrency": [1], "requests": 20, "warmup": 1}
     });
     let file = write_json(dir.path(), "scenario.json", &scenario);
-    let output = dir.path().join("result.json");
-    let out = assert_cmd::Command::cargo_bin("llm-loadtest")
-        .unwrap()
-        .args(["run", &file, "--output", output.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let r = run(&["run", &file], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let result = r.result();
     assert_eq!(result["prompts"]["template_overhead_tokens"], 0);
     for point in result["points"].as_array().unwrap() {
         let input = point["params"]["input_tokens"].as_f64().unwrap();
@@ -178,23 +169,9 @@ fn trials_are_interleaved_kept_and_pooled() {
         "load": {"concurrency": [1], "requests": 4, "warmup": 0}
     });
     let file = write_json(dir.path(), "scenario.json", &scenario);
-    let (output, log) = (
-        dir.path().join("result.json"),
-        dir.path().join("requests.jsonl"),
-    );
-    let (output_arg, log_arg) = (output.to_str().unwrap(), log.to_str().unwrap());
-    let out = assert_cmd::Command::cargo_bin("llm-loadtest")
-        .unwrap()
-        .args(["run", &file, "--trials", "3", "--output", output_arg])
-        .args(["--requests-out", log_arg])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let r = run(&["run", &file, "--trials", "3"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let result = r.result();
     assert_eq!(result["schema_version"], 2);
     for point in result["points"].as_array().unwrap() {
         let trials = point["trials"].as_array().unwrap();
@@ -213,15 +190,10 @@ fn trials_are_interleaved_kept_and_pooled() {
         }
     }
     // Requests are numbered as sent: the points alternate, four requests at a time.
-    let points: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["point"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+    let points: Vec<String> = r
+        .requests()
+        .iter()
+        .map(|l| l["point"].as_str().unwrap().to_owned())
         .collect();
     let order: Vec<&str> = points.chunks(4).map(|c| c[0].as_str()).collect();
     assert_eq!(order.len(), 6, "{points:?}");

@@ -1,11 +1,12 @@
 //! The terminal table of a comparison, within 120 columns: what needs attention first
 //! (regressions, warnings, inconclusive figures, mismatches, missing points) with point ids
-//! cut to the parameters that vary, then one line for the quantiles too few samples could
-//! judge and one counting the unchanged rows.
+//! cut to the parameters that vary (named once above the table when the rows are of one
+//! point), then one line for the quantiles too few samples could judge and one counting
+//! the unchanged rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use comfy_table::{ColumnConstraint, ContentArrangement};
+use comfy_table::{ColumnConstraint, ContentArrangement, Width};
 
 use super::table;
 use crate::compare::noise::Noise;
@@ -16,45 +17,69 @@ use crate::report::unjudged::{is_unjudged_quantile, unjudged_line};
 
 /// The widest the table is drawn; long cells wrap.
 const WIDTH: u16 = 120;
+/// The widest a point id is drawn (it wraps after a comma), and the narrowest a note.
+const POINT_WIDTH: u16 = 28;
+const NOTE_WIDTH: u16 = 14;
 
 /// The table of one scenario's comparison followed by one-line summaries. `policy` says
 /// which rows fail: a new point of a scenario without a baseline is listed only then.
 pub fn compare_table(comparison: &Comparison, policy: Policy) -> String {
-    let header = [
-        "point",
-        "metric",
-        "baseline",
-        "current",
-        "change [95% CI]",
-        "noise",
-        "verdict",
-        "note",
-    ];
-    let mut table = table(&header, 2..6);
+    // A scenario without a baseline says so once, after the table, not a row per point.
+    let listed: Vec<&Row> = comparison
+        .rows
+        .iter()
+        .filter(|r| {
+            r.verdict.is_listed()
+                && !is_unjudged_quantile(r)
+                && (policy.fails(r.verdict)
+                    || !(comparison.new_scenario && r.verdict == Verdict::NewPoint))
+        })
+        .collect();
+    let mut out = format!(
+        "{}: {}\n",
+        comparison.scenario,
+        verdict_counts(&comparison.rows)
+    );
+    let points: BTreeSet<&str> = listed.iter().map(|r| r.point.as_str()).collect();
+    if let [point] = Vec::from_iter(&points)[..] {
+        out += &format!("point {point}\n");
+    }
+    if !listed.is_empty() {
+        let short = (points.len() > 1).then(|| short_ids(&comparison.rows));
+        out += &format!("{}\n", rows_table(&listed, short.as_ref()));
+    }
+    out + &footnotes(comparison, &listed)
+}
+
+/// The listed rows, with a point column when `short` (the short point ids) is given.
+fn rows_table(rows: &[&Row], short: Option<&BTreeMap<String, String>>) -> comfy_table::Table {
+    let mut header = vec!["point", "metric", "baseline", "current", "change [95% CI]"];
+    header.extend(["noise", "verdict", "note"]);
+    let first_number = if short.is_some() { 2 } else { 1 };
+    if short.is_none() {
+        header.remove(0);
+    }
+    let mut table = table(&header, first_number..first_number + 4);
     table
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(WIDTH);
-    // Only the note wraps; one space between columns.
+    // Only the point id and the note wrap; one space between columns.
+    let last = header.len() - 1;
     for (i, column) in table.column_iter_mut().enumerate() {
         column.set_padding((u16::from(i == 0), 1));
-        if i + 1 < header.len() {
-            column.set_constraint(ColumnConstraint::ContentWidth);
-        }
+        column.set_constraint(match i {
+            _ if i == last => ColumnConstraint::LowerBoundary(Width::Fixed(NOTE_WIDTH)),
+            0 if short.is_some() => ColumnConstraint::UpperBoundary(Width::Fixed(POINT_WIDTH)),
+            _ => ColumnConstraint::ContentWidth,
+        });
     }
-    // A scenario without a baseline says so once, after the table, not a row per point.
-    let listed = |r: &&Row| {
-        r.verdict.is_listed()
-            && !is_unjudged_quantile(r)
-            && (policy.fails(r.verdict)
-                || !(comparison.new_scenario && r.verdict == Verdict::NewPoint))
-    };
-    let short = short_ids(&comparison.rows);
-    for row in comparison.rows.iter().filter(listed) {
-        table.add_row([
-            short
-                .get(&row.point)
-                .cloned()
-                .unwrap_or_else(|| row.point.clone()),
+    for row in rows {
+        let mut cells = Vec::with_capacity(header.len());
+        if let Some(short) = short {
+            let id = short.get(&row.point).unwrap_or(&row.point);
+            cells.push(id.replace(',', ", "));
+        }
+        cells.extend([
             row.metric.clone(),
             value(&row.metric, row.baseline),
             value(&row.metric, row.current),
@@ -63,17 +88,17 @@ pub fn compare_table(comparison: &Comparison, policy: Policy) -> String {
             row.verdict.to_string(),
             row.note.clone(),
         ]);
+        table.add_row(cells);
     }
-    let mut out = format!(
-        "{}: {}\n",
-        comparison.scenario,
-        verdict_counts(&comparison.rows)
-    );
-    if table.row_count() > 0 {
-        out += &format!("{table}\n");
-    }
-    let listed_assumed = comparison.rows.iter().filter(listed);
-    if listed_assumed
+    table
+}
+
+/// The lines after the table: assumed noise, the quantiles not judged, the rows not
+/// listed.
+fn footnotes(comparison: &Comparison, listed: &[&Row]) -> String {
+    let mut out = String::new();
+    if listed
+        .iter()
         .filter_map(|r| r.noise)
         .any(|n| n.changes == 0)
     {
