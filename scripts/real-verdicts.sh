@@ -4,8 +4,9 @@
 # (identical runs, each against the baseline as it is) and one comparison with the server
 # slowed down by fewer threads (--threads 1). Every run restarts the server, as a CI job
 # would, and measures one trial: 32 requests of 256 prompt tokens and 64 output tokens at
-# concurrency 4. Prints one line per comparison (exit code, rows regressed / warning /
-# inconclusive, TPOT and TTFT p50 and throughput against the baseline) and a summary.
+# concurrency 4. Prints one line per comparison: exit code, rows regressed / warning /
+# inconclusive, and TPOT p50, TTFT p50 and throughput against the baseline (the mean of its
+# accepted runs, as compare judges them).
 #
 #   scripts/real-verdicts.sh [COMPARISONS (10)] [HISTORY (5)]
 #
@@ -41,14 +42,18 @@ judge() {
   python3 - "$1" "$code" "$work/baselines"/*.json "$2" "$work/compare.txt" <<'EOF'
 import json, sys
 name, code, baseline, current, table = sys.argv[1:6]
-b, c = (json.load(open(f))["points"][0] for f in (baseline, current))
-change = lambda f: 100 * (f(c) / f(b) - 1)
+b, c = json.load(open(baseline)), json.load(open(current))["points"][0]
+# What compare judges against: the mean of the baseline's accepted runs.
+runs = [entry["points"][c["id"]] for entry in b["history"]]
+figures = {"tpot_ms.p50": c["latency_ms"]["tpot"]["p50"],
+           "ttft_ms.p50": c["latency_ms"]["ttft"]["p50"],
+           "output_tokens_per_s": c["throughput"]["output_tokens_per_s"]}
+change = lambda m: 100 * (figures[m] * len(runs) / sum(r[m] for r in runs) - 1)
 rows = [line for line in open(table) if line.startswith("│")]
 count = lambda word: sum(word in line for line in rows)
 print(f"| {name} | {code} | {count('regressed')} | {count('warning')} | "
-      f"{count('inconclusive')} | {change(lambda p: p['latency_ms']['tpot']['p50']):+.1f}% | "
-      f"{change(lambda p: p['latency_ms']['ttft']['p50']):+.1f}% | "
-      f"{change(lambda p: p['throughput']['output_tokens_per_s']):+.1f}% |")
+      f"{count('inconclusive')} | {change('tpot_ms.p50'):+.1f}% | "
+      f"{change('ttft_ms.p50'):+.1f}% | {change('output_tokens_per_s'):+.1f}% |")
 EOF
 }
 

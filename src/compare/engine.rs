@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::level::Levels;
 use super::noise::{Noise, NoiseModel};
 use super::point::PointPair;
 use super::slo;
@@ -66,6 +67,7 @@ fn point_rows(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> V
     let mut rows = Vec::new();
     let overrides = &current.scenario.compare;
     let noise = NoiseModel::learn(baseline, current);
+    let levels = Levels::of(baseline);
     let base: BTreeMap<&str, &PointResult> = baseline
         .map_or(&[][..], |b| &b.points)
         .iter()
@@ -91,6 +93,7 @@ fn point_rows(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> V
                     cur: point,
                     overrides,
                     noise: &noise,
+                    levels: &levels,
                     seed,
                 }
                 .rows(),

@@ -5,6 +5,7 @@
 
 pub mod baseline;
 mod engine;
+mod level;
 pub mod noise;
 mod point;
 pub mod slo;

@@ -1,8 +1,9 @@
 //! The rows of one point compared with its baseline: latency quantiles from the stored
 //! histograms (each trial's), closed-loop throughput from the E2E means, goodput and error
-//! rate as proportions. A change's interval is the hierarchical bootstrap's when both runs
-//! have two or more trials; otherwise the within-run interval widened by the run-to-run
-//! noise of that figure.
+//! rate as proportions. A latency or throughput figure is compared with its level over the
+//! baseline's history when it has two or more accepted runs, within the run-to-run noise;
+//! else with the baseline run, its interval the hierarchical bootstrap's when both runs
+//! have two or more trials, otherwise the within-run interval widened by that noise.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
+use super::level::{run_to_run_half_width, Levels};
 use super::noise::{Noise, NoiseModel};
 use super::stats::{bootstrap_change, Change, Statistic, RESAMPLES};
 use super::verdict::{judge, min_samples, threshold_for, trials_to_settle, Verdict, Worse};
@@ -27,6 +29,7 @@ pub(super) struct PointPair<'a> {
     pub cur: &'a PointResult,
     pub overrides: &'a BTreeMap<String, CompareThreshold>,
     pub noise: &'a NoiseModel,
+    pub levels: &'a Levels,
     pub seed: u64,
 }
 
@@ -96,13 +99,8 @@ impl PointPair<'_> {
             r.note = format!("{name} needs {needed} samples, has {nb} and {nc}");
             return r;
         }
-        match self.change(
-            b,
-            c,
-            Statistic::Quantile(q),
-            &metric,
-            self.seed_for(&r.metric),
-        ) {
+        let seed = self.seed_for(&r.metric);
+        match self.change(&mut r, b, c, Statistic::Quantile(q), seed) {
             Some((change, noise)) => self.judge_row(&mut r, change, noise, Worse::Higher),
             None => {
                 r.verdict = Verdict::InsufficientData;
@@ -112,19 +110,34 @@ impl PointPair<'_> {
         r
     }
 
-    /// The change of `stat` with its interval and the figure's noise: hierarchical with two
-    /// or more trials a side, else the requests' interval widened by the noise.
+    /// The change of `stat` from the baseline's samples `b` to the current run's `c` (the
+    /// row's values), with its interval and the figure's noise: from the history's level
+    /// when there is one (the row then shows it as the baseline), else hierarchical with
+    /// two or more trials a side, else the requests' interval widened by the noise.
     fn change(
         &self,
+        r: &mut Row,
         b: &[Vec<f64>],
         c: &[Vec<f64>],
         stat: Statistic,
-        noise_of: &str,
         seed: u64,
     ) -> Option<(Change, Noise)> {
+        if let Some(judged) = self.change_from_level(r, c.len()) {
+            return Some(judged);
+        }
         let change = bootstrap_change(b, c, stat, RESAMPLES, seed)?;
-        let noise = self.noise.of(&self.cur.id, noise_of);
+        let noise = self.noise.of(&self.cur.id, &r.metric);
         Some((widen(change, noise, b.len(), c.len()), noise))
+    }
+
+    /// The change of the row's current value from its level over the baseline's history,
+    /// which becomes the row's baseline; `None` without such a level.
+    fn change_from_level(&self, r: &mut Row, current_trials: usize) -> Option<(Change, Noise)> {
+        let level = self.levels.get(&self.cur.id, &r.metric)?;
+        let current = r.current?;
+        let noise = self.noise.of(&self.cur.id, &r.metric);
+        r.baseline = Some(level.value);
+        Some((level.change_to(current, noise, current_trials), noise))
     }
 
     fn judge_row(&self, r: &mut Row, change: Change, noise: Noise, worse: Worse) {
@@ -167,14 +180,13 @@ impl PointPair<'_> {
             r.note = "open loop: set by the offered rate".into();
             return r;
         }
+        if let Some((change, noise)) = self.change_from_level(&mut r, cur_trials.len()) {
+            self.judge_row(&mut r, change, noise, Worse::Lower);
+            return r;
+        }
         let (be, ce) = (samples(base_trials, "e2e"), samples(cur_trials, "e2e"));
-        let Some((e2e, noise)) = self.change(
-            &be,
-            &ce,
-            Statistic::Mean,
-            &r.metric,
-            self.seed_for(&r.metric),
-        ) else {
+        let seed = self.seed_for(&r.metric);
+        let Some((e2e, noise)) = self.change(&mut r, &be, &ce, Statistic::Mean, seed) else {
             r.verdict = Verdict::InsufficientData;
             r.note = "no E2E samples".into();
             return r;
@@ -214,8 +226,7 @@ impl PointPair<'_> {
 /// more, the hierarchical interval has it already, and the learnt noise is a floor (a
 /// bootstrap over a few trials is too narrow).
 fn widen(change: Change, noise: Noise, nb: usize, nc: usize) -> Change {
-    let trials = |n: usize| 1.0 / n.max(1) as f64;
-    let spread = noise.sigma * ((trials(nb) + trials(nc)) / 2.0).sqrt() * noise.multiplier();
+    let spread = run_to_run_half_width(noise, nb, nc);
     let combine = |half_width: f64| {
         if nb >= 2 && nc >= 2 {
             half_width.max(spread)

@@ -339,6 +339,15 @@ fn a_baseline_history_rotates_and_teaches_the_noise() {
         .find(|l| l.contains("itl_ms.p50") && l.contains("concurrency=1 "))
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(itl.contains('±') && !itl.contains("%*"), "{itl}");
+    // Compared with the mean of the history's runs, not the newest alone.
+    let runs = baseline["history"].as_array().unwrap();
+    let mean = runs
+        .iter()
+        .map(|run| run["points"]["concurrency=1,input_tokens=512"]["itl_ms.p50"].as_f64())
+        .sum::<Option<f64>>()
+        .unwrap()
+        / runs.len() as f64;
+    assert!(itl.contains(&format!(" {mean:.2} ")), "{mean:.2}: {itl}");
 }
 
 #[test]
