@@ -148,6 +148,8 @@ value_enum! {
         Csv,
         /// The data the templates see
         Json,
+        /// An Excel workbook: a summary sheet, the points, a sheet per table (needs --out)
+        Xlsx,
     }
 }
 

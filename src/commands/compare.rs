@@ -141,14 +141,14 @@ fn write_outputs(
     Ok(())
 }
 
-/// Appends `text` to the file at `path` (GitHub's job summary is one file per step).
-fn append(path: &Path, text: &str) -> std::io::Result<()> {
+/// Appends `bytes` to the file at `path` (GitHub's job summary is one file per step).
+fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?
-        .write_all(text.as_bytes())
+        .write_all(bytes)
 }
 
 /// Runs every scenario in `scenarios/` whose target is available, writing

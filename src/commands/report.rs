@@ -1,6 +1,6 @@
-//! `llm-loadtest report RESULT [--baseline B] [--format md|html|csv|json] [--out FILE]`:
-//! renders one result, compared with a baseline when one is given, to a file (written
-//! atomically) or to standard output.
+//! `llm-loadtest report RESULT [--baseline B] [--format md|html|csv|json|xlsx] [--out
+//! FILE]`: renders one result, compared with a baseline when one is given, to a file
+//! (written atomically) or, as text, to standard output.
 
 use llm_loadtest::compare::{self, baseline, verdict::Policy};
 use llm_loadtest::report::output::{self, Document, Format};
@@ -49,14 +49,17 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
         .or_else(|| args.out.as_deref().and_then(Format::from_path))
         .filter(|f| *f != Format::Junit)
         .unwrap_or(Format::Markdown);
-    let text = Document::new(&subjects, Policy::default()).render(format, &templates)?;
+    if format == Format::Xlsx && args.out.is_none() {
+        anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE.xlsx");
+    }
+    let bytes = Document::new(&subjects, Policy::default()).render(format, &templates)?;
     match &args.out {
         Some(path) => {
-            output::write(path, &text)?;
+            output::write(path, &bytes)?;
             sayln!("report: {}", path.display());
         }
         None => {
-            say!("{text}");
+            say!("{}", String::from_utf8_lossy(&bytes));
         }
     }
     Ok(Outcome::Success)

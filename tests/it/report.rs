@@ -239,6 +239,69 @@ fn csv_has_one_row_per_point_with_parameters_and_figures() {
     assert!(!header.iter().any(|h| h.starts_with("histograms")));
 }
 
+/// `--format xlsx`: a workbook whose points sheet holds the result's figures as numbers,
+/// whose comparison sheet holds the verdicts, and the seed study's tables; never to a
+/// terminal.
+#[test]
+fn an_excel_workbook_has_a_sheet_per_table_with_numbers() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let _quiet = crate::fixture::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let slow = write_json(dir.path(), "slow.json", &slowed(1.2));
+    let out = dir.path().join("report.xlsx");
+    let out_arg = out.to_str().unwrap();
+    report(&[&slow, "--baseline", REAL_RESULT, "--out", out_arg]);
+    let mut workbook: Xlsx<_> = open_workbook(&out).unwrap();
+    let names = workbook.sheet_names();
+    assert_eq!(
+        names,
+        ["Summary", "Points", "Input lengths", "Load", "Comparison"]
+    );
+    let points = workbook.worksheet_range("Points").unwrap();
+    let header: Vec<String> = points
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(&slow).unwrap()).unwrap();
+    for (row, point) in points
+        .rows()
+        .skip(1)
+        .zip(result["points"].as_array().unwrap())
+    {
+        assert_eq!(row[1], Data::String(point["id"].as_str().unwrap().into()));
+        let ttft = point["latency_ms"]["ttft"]["p50"].as_f64().unwrap();
+        assert_eq!(row[column("latency_ms.ttft.p50")], Data::Float(ttft));
+    }
+    let comparison = workbook.worksheet_range("Comparison").unwrap();
+    let regressed = comparison
+        .rows()
+        .filter(|r| r.iter().any(|c| *c == Data::String("regressed".into())))
+        .count();
+    assert!(regressed >= 4, "{regressed} regressed rows");
+    // The study's rows name their points by id.
+    let load = workbook.worksheet_range("Load").unwrap();
+    let ids: Vec<String> = load.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            "concurrency=1,input_tokens=512",
+            "concurrency=4,input_tokens=512"
+        ]
+    );
+    let summary = workbook.worksheet_range("Summary").unwrap();
+    let status = summary
+        .rows()
+        .find(|r| r[1] == Data::String("status".into()));
+    assert_eq!(status.unwrap()[2], Data::String("fail".into()));
+    let (code, _, stderr) = run_plain(&["report", REAL_RESULT, "--format", "xlsx"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--out FILE.xlsx"), "{stderr}");
+}
+
 #[test]
 fn templates_can_be_replaced_and_a_broken_one_is_named() {
     let _quiet = crate::fixture::exclusive();

@@ -26,52 +26,66 @@ fn flatten(prefix: &str, value: &Value, into: &mut BTreeMap<String, Value>) {
     }
 }
 
-fn cell(value: Option<&Value>) -> String {
+fn cell(value: &Value) -> String {
     match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
-/// The CSV text of `results`: `scenario`, `point`, the `params.*` columns, then the
-/// figures.
-pub fn render<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Result<String, csv::Error> {
-    let mut rows = Vec::new();
+/// Every point of `results` as a row: the columns (`scenario`, `point`, the `params.*`
+/// columns, then the figures, each group in name order) and each row's values.
+pub(super) fn point_rows<'a>(
+    results: impl IntoIterator<Item = &'a RunResult>,
+) -> (Vec<String>, Vec<Vec<Value>>) {
+    let mut flats = Vec::new();
     for (result, point) in results
         .into_iter()
         .flat_map(|r| r.points.iter().map(move |p| (r, p)))
     {
-        let mut value = serde_json::to_value(point).map_err(std::io::Error::from)?;
+        let mut value = serde_json::to_value(point).unwrap_or_default();
         if let Value::Object(map) = &mut value {
             map.remove("histograms");
             map.remove("id");
         }
         let mut flat = BTreeMap::new();
         flatten("", &value, &mut flat);
-        rows.push((&result.scenario.name, &point.id, flat));
+        flats.push((&result.scenario.name, &point.id, flat));
     }
     let mut columns: Vec<String> = Vec::new();
-    for (_, _, flat) in &rows {
+    for (_, _, flat) in &flats {
         for key in flat.keys() {
             if !columns.contains(key) {
                 columns.push(key.clone());
             }
         }
     }
-    // Parameters first, then the figures; each group in name order.
     columns.sort_by_key(|c| (!c.starts_with("params."), c.clone()));
+    let rows = flats
+        .iter()
+        .map(|(scenario, id, flat)| {
+            let figures = columns
+                .iter()
+                .map(|c| flat.get(c).cloned().unwrap_or_default());
+            [Value::from(scenario.as_str()), Value::from(id.as_str())]
+                .into_iter()
+                .chain(figures)
+                .collect()
+        })
+        .collect();
+    let header = ["scenario", "point"].into_iter().map(str::to_owned);
+    (header.chain(columns).collect(), rows)
+}
+
+/// The CSV text of `results`: `scenario`, `point`, the `params.*` columns, then the
+/// figures.
+pub fn render<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Result<String, csv::Error> {
+    let (columns, rows) = point_rows(results);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = ["scenario", "point"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(columns.iter().cloned());
-    writer.write_record(header)?;
-    for (scenario, id, flat) in &rows {
-        let record = [scenario.to_string(), id.to_string()]
-            .into_iter()
-            .chain(columns.iter().map(|c| cell(flat.get(c))));
-        writer.write_record(record)?;
+    writer.write_record(&columns)?;
+    for row in &rows {
+        writer.write_record(row.iter().map(cell))?;
     }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8(bytes).expect("CSV of UTF-8 text is UTF-8"))

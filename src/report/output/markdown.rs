@@ -105,7 +105,7 @@ mod tests {
         let document =
             Document::new(&subjects, Policy::default()).with_full_report("reports/compare.html");
         let templates = Templates::load(None).unwrap();
-        let md = document.render(Format::Markdown, &templates).unwrap();
+        let md = String::from_utf8(document.render(Format::Markdown, &templates).unwrap()).unwrap();
         assert!(
             md.chars().count() <= COMMENT_LIMIT,
             "{}",

@@ -7,6 +7,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod xlsx;
 
 use std::path::Path;
 
@@ -27,6 +28,8 @@ pub enum OutputError {
     #[error(transparent)]
     Json(#[from] serde_json::Error),
     #[error(transparent)]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
     Write(#[from] WriteError),
 }
 
@@ -43,10 +46,12 @@ pub enum Format {
     Json,
     /// JUnit XML of the comparisons, one test case per point and metric.
     Junit,
+    /// An Excel workbook: a summary sheet, the points, and a sheet per table.
+    Xlsx,
 }
 
 impl Format {
-    /// The format a file name implies (`.md`, `.html`, `.csv`, `.json`, `.xml`).
+    /// The format a file name implies (`.md`, `.html`, `.csv`, `.json`, `.xml`, `.xlsx`).
     pub fn from_path(path: &Path) -> Option<Self> {
         match path.extension()?.to_str()? {
             "md" | "markdown" => Some(Self::Markdown),
@@ -54,6 +59,7 @@ impl Format {
             "csv" => Some(Self::Csv),
             "json" => Some(Self::Json),
             "xml" => Some(Self::Junit),
+            "xlsx" => Some(Self::Xlsx),
             _ => None,
         }
     }
@@ -83,21 +89,24 @@ impl<'a> Document<'a> {
         self
     }
 
-    /// The document in `format` (`templates` serve Markdown and HTML).
-    pub fn render(&self, format: Format, templates: &Templates) -> Result<String, OutputError> {
+    /// The document in `format` (`templates` serve Markdown and HTML), as the bytes of
+    /// its file.
+    pub fn render(&self, format: Format, templates: &Templates) -> Result<Vec<u8>, OutputError> {
         let results = || self.subjects.iter().map(|s| s.current);
         let comparisons = || self.subjects.iter().filter_map(|s| s.comparison);
-        Ok(match format {
+        let text = match format {
             Format::Markdown => markdown::render(templates, &self.report)?,
             Format::Html => html::render(templates, &self.report)?,
             Format::Csv => csv::render(results())?,
             Format::Json => json::render(&self.report)?,
             Format::Junit => junit::render(comparisons(), self.policy),
-        })
+            Format::Xlsx => return Ok(xlsx::render(&self.report, self.subjects)?),
+        };
+        Ok(text.into_bytes())
     }
 }
 
 /// Writes a rendered output to `path` atomically.
-pub fn write(path: &Path, text: &str) -> Result<(), OutputError> {
-    Ok(atomic::write(path, text.as_bytes())?)
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    Ok(atomic::write(path, bytes)?)
 }
