@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tokio::runtime::Runtime;
 
+use llm_loadtest::atomic;
 use llm_loadtest::compare::verdict::Policy;
 use llm_loadtest::compare::{baseline, Comparison};
 use llm_loadtest::report::output::{self, Document, Format};
@@ -152,7 +153,8 @@ fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Runs every scenario in `scenarios/` whose target is available, writing
-/// `reports/results/<scenario>.json`; says why it skips the others. `None` when
+/// `reports/results/<scenario>.json` and a copy the next run keeps; says why it skips the
+/// others. `None` when
 /// interrupted.
 fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathBuf>>> {
     let mut results = Vec::new();
@@ -174,11 +176,32 @@ fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathB
             requests_out: None,
         };
         match measure(&plan, &options, runtime)? {
-            Some(result) if !result.partial => results.push(output),
+            Some(result) if !result.partial => {
+                keep_copy(&result)?;
+                results.push(output);
+            }
             _ => return Ok(None),
         }
     }
     Ok(Some(results))
+}
+
+/// Keeps a copy of a result `compare` ran that the next run will not replace:
+/// `reports/results/history/<scenario>/<start time>.json`, for the history of a scenario.
+fn keep_copy(result: &RunResult) -> anyhow::Result<()> {
+    let stamp = result.started_at.replace(':', "");
+    let dir = Path::new(baseline::DEFAULT_RESULTS)
+        .join("history")
+        .join(&result.scenario.name);
+    // Two runs started within one second keep both.
+    let path = (0..)
+        .map(|n| match n {
+            0 => dir.join(format!("{stamp}.json")),
+            n => dir.join(format!("{stamp}-{n}.json")),
+        })
+        .find(|p| !p.exists())
+        .expect("an unused name");
+    Ok(atomic::write_json(&path, result)?)
 }
 
 /// The scenario files in `scenarios/`, in name order, without the JSON Schema.

@@ -5,6 +5,7 @@
 mod cpu;
 mod environment;
 mod gpu;
+mod revision;
 mod window;
 
 pub use cpu::peak_rss_mib;

@@ -1,4 +1,5 @@
-//! Where a result was measured: the host, its GPUs (or why there are none) and the server.
+//! Where a result was measured: the host, its GPUs (or why there are none), the server,
+//! and the revision of the code under test.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,25 @@ pub struct Environment {
     #[serde(default)]
     pub gpus: GpuEnvironment,
     pub server: ServerInfo,
+    /// The commit the run was made from, when it ran in a git checkout or a CI job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
 }
+
+/// A commit of the repository the run was made in: what a history of results is ordered
+/// by ("since which commit?").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// The full commit hash.
+    pub commit: String,
+    /// The branch (or pull request's head branch), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Whether the checkout had uncommitted changes (`git status`); unknown in CI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty: Option<bool>,
+}
+
 /// The machine the harness ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Host {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
-pub use environment::{Environment, GpuDevice, GpuEnvironment, Host, ServerInfo};
+pub use environment::{Environment, GpuDevice, GpuEnvironment, Host, Revision, ServerInfo};
 pub use history::{figures, HistoryEntry, QUANTILES};
 pub use point::{
     CriterionCount, Goodput, Latencies, PointResult, RequestCounts, Schedule, Summary, Throughput,

@@ -15,7 +15,7 @@ use crate::metrics::add_trial;
 use crate::monitor::peak_rss_mib;
 use crate::result::{
     ClientCost, CpuTime, Environment, Failure, GpuEnvironment, Host, PointResult, PromptInfo,
-    RunResult, ServerInfo, ServerRun, Tool, SCHEMA_VERSION,
+    Revision, RunResult, ServerInfo, ServerRun, Tool, SCHEMA_VERSION,
 };
 use crate::scenario::{Plan, PointSpec};
 
@@ -52,6 +52,7 @@ impl RunRecord {
                 host: Host::current(),
                 gpus,
                 server: ServerInfo::default(),
+                revision: Revision::current(),
             },
             prompts: PromptInfo {
                 tokenizer: String::new(),

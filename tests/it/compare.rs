@@ -244,6 +244,9 @@ fn compare_without_results_runs_the_reachable_scenarios_then_compares() {
     let (code, stdout, stderr) = run(&["compare"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.ends_with("PASS\n"), "{stdout}");
+    // Each run kept, not only the latest.
+    let kept = std::fs::read_dir(project.path().join("reports/results/history/fixture"));
+    assert_eq!(kept.unwrap().count(), 2);
 }
 
 #[test]

@@ -217,3 +217,44 @@ fn trials_are_interleaved_kept_and_pooled() {
         "{points:?}"
     );
 }
+
+/// A result names the commit it was measured at: a CI job's `GITHUB_SHA` (and branch),
+/// else the HEAD of the git checkout it ran in.
+#[test]
+fn a_result_names_its_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = json!({
+        "name": "sim-revision",
+        "target": {"embedded": "sim", "profile": "fixed-20ms"},
+        "workload": {"input_tokens": [10], "output_tokens": 2},
+        "load": {"concurrency": [1], "requests": 2, "warmup": 0}
+    });
+    let file = write_json(dir.path(), "scenario.json", &scenario);
+    let output = dir.path().join("result.json");
+    let revision = |env: &[(&str, &str)]| -> Value {
+        let out = assert_cmd::Command::cargo_bin("llm-loadtest")
+            .unwrap()
+            .args(["run", &file, "--output", output.to_str().unwrap()])
+            .env_remove("GITHUB_SHA")
+            .env_remove("GITHUB_HEAD_REF")
+            .env_remove("GITHUB_REF_NAME")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = std::fs::read_to_string(&output).unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()["environment"]["revision"].clone()
+    };
+    let ci = revision(&[("GITHUB_SHA", "0123abcd"), ("GITHUB_REF_NAME", "main")]);
+    assert_eq!(ci, json!({"commit": "0123abcd", "branch": "main"}));
+    // The tests run in the project's directory: its checkout's HEAD, if it is one.
+    let local = revision(&[]);
+    match Command::new("git").args(["rev-parse", "HEAD"]).output() {
+        Ok(head) if head.status.success() => {
+            let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+            assert_eq!(local["commit"], head.as_str());
+            assert!(local["dirty"].is_boolean(), "{local}");
+        }
+        _ => assert!(local.is_null(), "no checkout, no revision: {local}"),
+    }
+}
