@@ -81,6 +81,9 @@ pub struct BaselineInfo {
     pub tool_version: String,
     pub server_version: Option<String>,
     pub model: String,
+    /// The accepted runs in its history, when two or more: latency and throughput are then
+    /// compared with their mean over them.
+    pub runs: Option<usize>,
 }
 
 /// Builds the report of `subjects`; `policy` decides which verdicts fail.
@@ -144,6 +147,7 @@ fn scenario_report(subject: &Subject, policy: Policy) -> ScenarioReport {
             tool_version: b.tool.version.clone(),
             server_version: b.environment.server.version.clone(),
             model: b.environment.server.model.clone(),
+            runs: Some(b.history.len()).filter(|&n| n >= 2),
         }),
         environment: environment(current),
         attention,

@@ -351,6 +351,11 @@ fn a_baseline_history_rotates_and_teaches_the_noise() {
         .unwrap()
         / runs.len() as f64;
     assert!(itl.contains(&format!(" {mean:.2} ")), "{mean:.2}: {itl}");
+    let md = std::fs::read_to_string(dir.path().join("reports/compare.md")).unwrap();
+    assert!(
+        md.contains("(latency and throughput: the mean of its 3 accepted runs)"),
+        "{md}"
+    );
 }
 
 #[test]
