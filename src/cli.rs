@@ -155,9 +155,10 @@ value_enum! {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Result file written by `run --output`
-    pub result: PathBuf,
-    /// Baseline result to compare with
+    /// Result file written by `run --output`; several (up to 8) are shown side by side
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Baseline result to compare with (one result only)
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Output format [default: from the --out extension, else md]

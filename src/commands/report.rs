@@ -1,26 +1,76 @@
-//! `llm-loadtest report RESULT [--baseline B] [--format md|html|csv|json|xlsx] [--out
-//! FILE]`: renders one result, compared with a baseline when one is given, to a file
-//! (written atomically) or, as text, to standard output.
+//! `llm-loadtest report RESULT... [--baseline B] [--format md|html|csv|json|xlsx] [--out
+//! FILE]`: renders one result, compared with a baseline when one is given, or up to eight
+//! side by side, to a file (written atomically) or, as text, to standard output.
+
+use std::path::{Path, PathBuf};
 
 use llm_loadtest::compare::{self, baseline, verdict::Policy};
 use llm_loadtest::report::output::{self, Document, Format};
-use llm_loadtest::report::{Subject, Templates};
+use llm_loadtest::report::{Subject, Templates, MAX_RUNS};
 
 use super::{check_distinct, say, sayln, Outcome};
 use crate::cli::ReportArgs;
 
 pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
-    let mut inputs = vec![("the result", args.result.as_path())];
+    let role = if args.results.len() == 1 {
+        "the result"
+    } else {
+        "a result"
+    };
+    let mut inputs: Vec<(&str, &Path)> = args.results.iter().map(|r| (role, r.as_path())).collect();
     inputs.extend(args.baseline.as_deref().map(|b| ("--baseline", b)));
-    let outputs: Vec<(&str, &std::path::Path)> = args
+    let outputs: Vec<(&str, &Path)> = args
         .out
         .as_deref()
         .map(|o| ("--out", o))
         .into_iter()
         .collect();
     check_distinct(&inputs, &outputs)?;
+    if args.results.len() > MAX_RUNS {
+        anyhow::bail!(
+            "report: {} results given; at most {MAX_RUNS} are shown side by side",
+            args.results.len()
+        );
+    }
+    if args.results.len() > 1 && args.baseline.is_some() {
+        anyhow::bail!(
+            "--baseline compares one result; several results are shown side by side without it"
+        );
+    }
     let templates = Templates::load(args.templates.as_deref())?;
-    let current = baseline::read_result(&args.result)?;
+    let format = args
+        .format
+        .map(Format::from)
+        .or_else(|| args.out.as_deref().and_then(Format::from_path))
+        .filter(|f| *f != Format::Junit)
+        .unwrap_or(Format::Markdown);
+    if format == Format::Xlsx && args.out.is_none() {
+        anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE.xlsx");
+    }
+    let bytes = match &args.results[..] {
+        [result] => one_run(result, args, format, &templates)?,
+        results => side_by_side(results, format, &templates)?,
+    };
+    match &args.out {
+        Some(path) => {
+            output::write(path, &bytes)?;
+            sayln!("report: {}", path.display());
+        }
+        None => {
+            say!("{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// One result, compared with `--baseline` when given.
+fn one_run(
+    path: &Path,
+    args: &ReportArgs,
+    format: Format,
+    templates: &Templates,
+) -> anyhow::Result<Vec<u8>> {
+    let current = baseline::read_result(path)?;
     let baseline = args
         .baseline
         .as_deref()
@@ -43,24 +93,35 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
         baseline: baseline.as_ref(),
         comparison: comparison.as_ref(),
     }];
-    let format = args
-        .format
-        .map(Format::from)
-        .or_else(|| args.out.as_deref().and_then(Format::from_path))
-        .filter(|f| *f != Format::Junit)
-        .unwrap_or(Format::Markdown);
-    if format == Format::Xlsx && args.out.is_none() {
-        anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE.xlsx");
-    }
-    let bytes = Document::new(&subjects, Policy::default()).render(format, &templates)?;
-    match &args.out {
-        Some(path) => {
-            output::write(path, &bytes)?;
-            sayln!("report: {}", path.display());
-        }
-        None => {
-            say!("{}", String::from_utf8_lossy(&bytes));
-        }
-    }
-    Ok(Outcome::Success)
+    Ok(Document::new(&subjects, Policy::default()).render(format, templates)?)
+}
+
+/// Several results side by side, each named by its file.
+fn side_by_side(
+    paths: &[PathBuf],
+    format: Format,
+    templates: &Templates,
+) -> anyhow::Result<Vec<u8>> {
+    let results = paths
+        .iter()
+        .map(|p| baseline::read_result(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let labels: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.file_stem().map_or_else(
+                || p.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let subjects: Vec<Subject> = results
+        .iter()
+        .map(|current| Subject {
+            current,
+            baseline: None,
+            comparison: None,
+        })
+        .collect();
+    Ok(Document::side_by_side(&subjects, &labels).render(format, templates)?)
 }

@@ -9,6 +9,7 @@ use super::cards::{cards, Card};
 use super::environment::{environment, EnvironmentRow};
 use super::figures::{figures, FigureGroup};
 use super::format::{count, verdict_counts};
+use super::runs::{runs_view, RunsView};
 use super::study::{study, Study};
 use super::unjudged::unjudged_line;
 use super::views::{point_view, row_view, PointView, RowView};
@@ -26,7 +27,7 @@ pub struct Subject<'a> {
     pub comparison: Option<&'a Comparison>,
 }
 
-/// The whole report: one or more scenarios.
+/// The whole report: one or more scenarios, or several runs side by side.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub tool_name: String,
@@ -35,6 +36,8 @@ pub struct Report {
     /// scenarios compared have no baseline yet, `run` without comparisons.
     pub status: &'static str,
     pub scenarios: Vec<ScenarioReport>,
+    /// Several runs side by side (then `scenarios` is empty).
+    pub runs: Option<RunsView>,
     /// Set when the Markdown was shortened to fit a pull-request comment: what was left out.
     pub truncated: Option<String>,
     /// Where the full report is (for the truncation note), such as `reports/compare.html`.
@@ -106,6 +109,20 @@ pub fn build(subjects: &[Subject], policy: Policy) -> Report {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         status,
         scenarios,
+        runs: None,
+        truncated: None,
+        full_report: None,
+    }
+}
+
+/// The report of several runs side by side, each with its label.
+pub fn build_runs(runs: &[(String, &RunResult)]) -> Report {
+    Report {
+        tool_name: env!("CARGO_PKG_NAME").into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        status: "run",
+        scenarios: Vec::new(),
+        runs: Some(runs_view(runs)),
         truncated: None,
         full_report: None,
     }

@@ -13,6 +13,7 @@ mod figures;
 mod format;
 mod github;
 pub mod output;
+mod runs;
 mod study;
 mod templates;
 pub mod terminal;
@@ -22,4 +23,5 @@ mod warnings;
 
 pub use context::{Report, Subject};
 pub use github::annotations;
+pub use runs::MAX_RUNS;
 pub use templates::{TemplateError, Templates};

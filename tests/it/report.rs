@@ -388,39 +388,13 @@ fn check_in_chromium(name: &str, result: &Value, baseline: Option<&Value>, heigh
         .map(|g| g["figures"].as_array().unwrap().len())
         .sum();
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
-    let status = std::process::Command::new("bash")
-        .arg(&script)
-        .arg(&html)
-        .arg(&out)
-        .env("HEIGHT", height.to_string())
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "{name}: scripts/check-report.sh failed, see {}",
-        out.display()
+    let dom = open_in_chromium(name, &html, &out, height);
+    assert_eq!(
+        drawn_charts(name, &dom),
+        charts,
+        "{name}: every chart in the page"
     );
-
-    let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
-    let figures: Vec<&str> = dom
-        .split("<figure class=\"chart")
-        .skip(1)
-        .map(|f| &f[..f.find("</figure>").unwrap()])
-        .collect();
-    assert_eq!(figures.len(), charts, "{name}: every chart in the page");
     assert!(charts >= 5, "{name}: {charts} charts");
-    for figure in &figures {
-        assert!(
-            figure.contains("<svg"),
-            "{name}: a chart without SVG: {}",
-            &figure[..200]
-        );
-        assert!(
-            figure.contains("<circle") || figure.contains("<rect x"),
-            "{name}: a chart with no data marks"
-        );
-    }
     let checked = check_figures_against_json(&dom, result);
     let points = result["points"].as_array().unwrap().len();
     assert!(
@@ -432,6 +406,113 @@ fn check_in_chromium(name: &str, result: &Value, baseline: Option<&Value>, heigh
         out.display()
     );
     out
+}
+
+/// Opens `html` with scripts/check-report.sh (no console output, screenshots and the DOM
+/// in `out`); returns the DOM Chromium parsed.
+fn open_in_chromium(name: &str, html: &Path, out: &Path, height: u32) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(html)
+        .arg(out)
+        .env("HEIGHT", height.to_string())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "{name}: scripts/check-report.sh failed, see {}",
+        out.display()
+    );
+    std::fs::read_to_string(out.join("dom.html")).unwrap()
+}
+
+/// How many charts the DOM has; each must be an SVG with data marks.
+fn drawn_charts(name: &str, dom: &str) -> usize {
+    let figures: Vec<&str> = dom
+        .split("<figure class=\"chart")
+        .skip(1)
+        .map(|f| &f[..f.find("</figure>").unwrap()])
+        .collect();
+    for figure in &figures {
+        assert!(
+            figure.contains("<svg"),
+            "{name}: a chart without SVG: {}",
+            &figure[..200]
+        );
+        assert!(
+            figure.contains("<circle") || figure.contains("<rect x"),
+            "{name}: a chart with no data marks"
+        );
+    }
+    figures.len()
+}
+
+/// Three runs side by side (one of another scenario, lacking a point): every figure in the
+/// page equals its run's result, and throughput and TTFT are drawn with a line per run.
+fn check_runs_in_chromium() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report-check")
+        .join("runs");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let runs = three_runs();
+    let files: Vec<String> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| write_json(&out, &format!("run{}.json", i + 1), r))
+        .collect();
+    let html = out.join("report.html");
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    args.extend(["--out", html.to_str().unwrap()]);
+    report(&args);
+    let dom = open_in_chromium("runs", &html, &out, 2400);
+    let charts = drawn_charts("runs", &dom);
+    assert_eq!(charts, 2, "throughput and TTFT by concurrency");
+    assert!(dom.contains(">run3</li>"), "a legend entry per run");
+    let checked = check_figures_against_json(&dom, &json!({ "runs": runs }));
+    assert_eq!(checked, 5 * 6, "5 point-runs × 6 figures");
+}
+
+/// The fixture, the fixture 10% slower, and a one-point run of another scenario.
+fn three_runs() -> Vec<Value> {
+    let mut slower = slowed(1.1);
+    slower["started_at"] = "2026-11-28T09:00:00Z".into();
+    let mut other = real_result();
+    other["scenario"]["name"] = "other".into();
+    other["points"].as_array_mut().unwrap().truncate(1);
+    vec![real_result(), slower, other]
+}
+
+#[test]
+fn several_runs_side_by_side() {
+    let _quiet = crate::fixture::exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<String> = three_runs()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| write_json(dir.path(), &format!("run{}.json", i + 1), r))
+        .collect();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let md = report(&args);
+    assert!(md.contains("## 📊 3 runs side by side"), "{md}");
+    assert!(md.contains("- Runs of different scenarios"), "{md}");
+    assert!(
+        md.contains("- concurrency=4,input\\_tokens=512 is not in run 3."),
+        "{md}"
+    );
+    insta::assert_snapshot!("report_runs_md", redacted(&md));
+    let nine: Vec<&str> = std::iter::repeat_n(files[0].as_str(), 9).collect();
+    let (code, _, stderr) = run_plain(&[&["report"], nine.as_slice()].concat());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("at most 8"), "{stderr}");
+    let with_baseline = [&["report"], args.as_slice(), &["--baseline", &files[0]]].concat();
+    let (code, _, stderr) = run_plain(&with_baseline);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--baseline compares one result"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -465,6 +546,7 @@ fn html_reports_open_offline_in_headless_chromium() {
         .unwrap(),
     )
     .unwrap();
+    check_runs_in_chromium();
     let out = check_in_chromium("llamacpp-sweep", &real_sweep, None, 4000);
     let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
     assert!(dom.contains("Configurations compared") && dom.contains("Servers launched"));

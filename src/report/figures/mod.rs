@@ -4,7 +4,10 @@
 //! Baseline figures are overlaid, faded, wherever the baseline has a point with the same id.
 
 mod load;
+mod runs;
 mod sweep;
+
+pub use runs::runs_figures;
 
 use serde::Serialize;
 

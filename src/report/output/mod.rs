@@ -11,10 +11,11 @@ mod xlsx;
 
 use std::path::Path;
 
-use super::context::{build, Report, Subject};
+use super::context::{build, build_runs, Report, Subject};
 use super::templates::{TemplateError, Templates};
 use crate::atomic::{self, WriteError};
 use crate::compare::verdict::Policy;
+use crate::result::RunResult;
 
 pub use markdown::COMMENT_LIMIT;
 
@@ -80,6 +81,21 @@ impl<'a> Document<'a> {
             subjects,
             report: build(subjects, policy),
             policy,
+        }
+    }
+
+    /// The document of several runs side by side, `labels` naming them (one per subject,
+    /// which have no baseline).
+    pub fn side_by_side(subjects: &'a [Subject<'a>], labels: &[String]) -> Self {
+        let runs: Vec<(String, &RunResult)> = labels
+            .iter()
+            .cloned()
+            .zip(subjects.iter().map(|s| s.current))
+            .collect();
+        Self {
+            subjects,
+            report: build_runs(&runs),
+            policy: Policy::default(),
         }
     }
 
