@@ -56,6 +56,12 @@ pub fn execute(args: &CompareArgs, runtime: &Runtime) -> anyhow::Result<Outcome>
         require_baseline: args.require_baseline,
     };
     let compared = compare_with_baselines(&results, args, policy, runtime)?;
+    if args.results.is_empty() {
+        // The runs compare made, as decided (with any retried trials).
+        for (current, _, _) in &compared {
+            keep_copy(current)?;
+        }
+    }
     let subjects: Vec<Subject> = compared
         .iter()
         .map(|(current, baseline, comparison)| Subject {
@@ -153,8 +159,7 @@ fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Runs every scenario in `scenarios/` whose target is available, writing
-/// `reports/results/<scenario>.json` and a copy the next run keeps; says why it skips the
-/// others. `None` when
+/// `reports/results/<scenario>.json`; says why it skips the others. `None` when
 /// interrupted.
 fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathBuf>>> {
     let mut results = Vec::new();
@@ -176,10 +181,7 @@ fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathB
             requests_out: None,
         };
         match measure(&plan, &options, runtime)? {
-            Some(result) if !result.partial => {
-                keep_copy(&result)?;
-                results.push(output);
-            }
+            Some(result) if !result.partial => results.push(output),
             _ => return Ok(None),
         }
     }

@@ -11,7 +11,7 @@ use super::point::PointPair;
 use super::slo;
 use super::stats::Change;
 use super::verdict::Verdict;
-use crate::result::{PointResult, RunResult};
+use crate::result::{figures, PointResult, RunResult};
 
 /// One compared metric of one point (or a point-level row: new, missing, mismatch).
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +94,7 @@ fn point_rows(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> V
                     overrides,
                     noise: &noise,
                     levels: &levels,
+                    cur_figures: figures(&point.measured()),
                     seed,
                 }
                 .rows(),

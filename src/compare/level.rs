@@ -1,7 +1,8 @@
 //! The level of a figure over the baseline's history: the mean of the accepted runs'
-//! figures, weighted by their trials. With two or more accepted runs it is what a run is
-//! compared with, rather than the newest run alone, whose own luck (a fast or slow start)
-//! would otherwise count twice: once in the baseline and once in the noise. As Bencher and
+//! figures, each run one unit (its trials share a server start, so they are not
+//! independent draws). With two or more accepted runs it is what a run is compared with,
+//! rather than the newest run alone, whose own luck (a fast or slow start) would
+//! otherwise count twice: once in the baseline and once in the noise. As Bencher and
 //! rustc-perf judge a new result against a window of past ones.
 
 use std::collections::BTreeMap;
@@ -16,18 +17,18 @@ const MIN_RUNS: usize = 2;
 /// One figure's level over the accepted runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Level {
-    /// The trials-weighted mean.
+    /// The mean over the runs.
     pub value: f64,
-    /// The trials behind it, over all runs.
-    pub trials: usize,
+    /// The runs behind it.
+    pub runs: usize,
 }
 
 impl Level {
-    /// The change from this level to `current` (measured in `current_trials` trials), with
-    /// an interval as wide as the run-to-run `noise` of both sides allows.
-    pub fn change_to(self, current: f64, noise: Noise, current_trials: usize) -> Change {
+    /// The change from this level to `current` (one run), with an interval as wide as the
+    /// `noise` between two whole runs allows.
+    pub fn change_to(self, current: f64, noise: Noise) -> Change {
         let estimate = current / self.value - 1.0;
-        let half_width = run_to_run_half_width(noise, self.trials, current_trials);
+        let half_width = run_to_run_half_width(noise, self.runs, 1);
         Change {
             estimate,
             low: estimate - half_width,
@@ -44,10 +45,17 @@ pub fn run_to_run_half_width(noise: Noise, nb: usize, nc: usize) -> f64 {
     noise.sigma * ((trials(nb) + trials(nc)) / 2.0).sqrt() * noise.multiplier()
 }
 
+/// The sum of a figure over the runs that have it, and how many they are.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sum {
+    total: f64,
+    runs: usize,
+}
+
 /// The levels of every point's figures in a baseline's history.
 #[derive(Debug, Default)]
 pub struct Levels {
-    by_point: BTreeMap<(String, String), (f64, usize, usize)>,
+    by_point: BTreeMap<(String, String), Sum>,
 }
 
 impl Levels {
@@ -55,13 +63,11 @@ impl Levels {
     pub fn of(baseline: Option<&RunResult>) -> Self {
         let mut levels = Self::default();
         for run in baseline.map(RunResult::accepted_runs).unwrap_or_default() {
-            let trials = run.trials.max(1) as usize;
             for (point, figures) in run.points {
                 for (metric, value) in figures {
-                    let sums = levels.by_point.entry((point.clone(), metric)).or_default();
-                    sums.0 += value * trials as f64;
-                    sums.1 += trials;
-                    sums.2 += 1;
+                    let sum = levels.by_point.entry((point.clone(), metric)).or_default();
+                    sum.total += value;
+                    sum.runs += 1;
                 }
             }
         }
@@ -70,10 +76,10 @@ impl Levels {
 
     /// The level of `metric` at `point`, when enough accepted runs have it.
     pub fn get(&self, point: &str, metric: &str) -> Option<Level> {
-        let &(sum, trials, runs) = self.by_point.get(&(point.to_owned(), metric.to_owned()))?;
-        (runs >= MIN_RUNS && sum > 0.0).then(|| Level {
-            value: sum / trials as f64,
-            trials,
+        let sum = self.by_point.get(&(point.to_owned(), metric.to_owned()))?;
+        (sum.runs >= MIN_RUNS && sum.total > 0.0).then(|| Level {
+            value: sum.total / sum.runs as f64,
+            runs: sum.runs,
         })
     }
 }
@@ -86,13 +92,13 @@ mod tests {
     fn a_change_from_a_level_is_as_wide_as_the_noise() {
         let level = Level {
             value: 10.0,
-            trials: 9,
+            runs: 9,
         };
         let noise = Noise {
             sigma: 0.04,
             changes: 0,
         };
-        let change = level.change_to(11.0, noise, 1);
+        let change = level.change_to(11.0, noise);
         assert!((change.estimate - 0.10).abs() < 1e-12);
         // 2.576 × 4% × √((1/9 + 1)/2)
         let half = 2.576 * 0.04 * ((1.0 / 9.0 + 1.0) / 2.0f64).sqrt();
@@ -101,14 +107,15 @@ mod tests {
     }
 
     #[test]
-    fn one_run_is_no_level() {
+    fn a_level_is_the_mean_of_two_or_more_runs() {
         let mut levels = Levels::default();
         let key = ("a".to_owned(), "tpot_ms.p50".to_owned());
-        levels.by_point.insert(key.clone(), (30.0, 3, 1));
+        let sum = |total, runs| Sum { total, runs };
+        levels.by_point.insert(key.clone(), sum(10.0, 1));
         assert_eq!(levels.get("a", "tpot_ms.p50"), None);
-        levels.by_point.insert(key, (30.0 + 22.0 * 2.0, 5, 2));
+        levels.by_point.insert(key, sum(10.0 + 22.0, 2));
         let level = levels.get("a", "tpot_ms.p50").unwrap();
-        assert!((level.value - 14.8).abs() < 1e-12);
-        assert_eq!(level.trials, 5);
+        assert!((level.value - 16.0).abs() < 1e-12);
+        assert_eq!(level.runs, 2);
     }
 }

@@ -76,6 +76,9 @@ impl fmt::Display for Noise {
 pub struct NoiseModel {
     by_point: BTreeMap<(String, String), Vec<f64>>,
     by_metric: BTreeMap<String, Vec<f64>>,
+    /// The changes between consecutive accepted runs alone, as measured (a run's trials
+    /// share its server's start, so they are not scaled to single trials here).
+    runs: Option<Box<NoiseModel>>,
 }
 
 impl NoiseModel {
@@ -89,6 +92,12 @@ impl NoiseModel {
             // trials: the noise is kept per trial.
             let trials = |n: u32| 1.0 / f64::from(n.max(1));
             let scale = (2.0 / (trials(pair[0].trials) + trials(pair[1].trials))).sqrt();
+            let runs = model.runs.get_or_insert_with(Box::default);
+            for (point, newer) in &pair[0].points {
+                if let Some(older) = pair[1].points.get(point) {
+                    runs.add(point, newer, older, 1.0);
+                }
+            }
             for (point, newer) in &pair[0].points {
                 if let Some(older) = pair[1].points.get(point) {
                     model.add(point, newer, older, scale);
@@ -132,6 +141,13 @@ impl NoiseModel {
                 .or_default()
                 .push(change);
         }
+    }
+
+    /// The noise of `metric` at `point` between two whole accepted runs (whatever their
+    /// trials), learnt from the history alone; `None` without two accepted runs.
+    pub fn between_runs(&self, point: &str, metric: &str) -> Option<Noise> {
+        let runs = self.runs.as_ref()?;
+        Some(runs.of(point, metric)).filter(|n| n.changes > 0)
     }
 
     /// The noise of `metric` at `point`.

@@ -30,6 +30,8 @@ pub(super) struct PointPair<'a> {
     pub overrides: &'a BTreeMap<String, CompareThreshold>,
     pub noise: &'a NoiseModel,
     pub levels: &'a Levels,
+    /// This run's figures of the point as a history keeps them (`result::figures`).
+    pub cur_figures: BTreeMap<String, f64>,
     pub seed: u64,
 }
 
@@ -100,7 +102,11 @@ impl PointPair<'_> {
             return r;
         }
         let seed = self.seed_for(&r.metric);
-        match self.change(&mut r, b, c, Statistic::Quantile(q), seed) {
+        let judged = match self.change_from_level(&mut r) {
+            Some(judged) => Some(judged),
+            None => self.change(&metric, b, c, Statistic::Quantile(q), seed),
+        };
+        match judged {
             Some((change, noise)) => self.judge_row(&mut r, change, noise, Worse::Higher),
             None => {
                 r.verdict = Verdict::InsufficientData;
@@ -116,28 +122,27 @@ impl PointPair<'_> {
     /// two or more trials a side, else the requests' interval widened by the noise.
     fn change(
         &self,
-        r: &mut Row,
+        metric: &str,
         b: &[Vec<f64>],
         c: &[Vec<f64>],
         stat: Statistic,
         seed: u64,
     ) -> Option<(Change, Noise)> {
-        if let Some(judged) = self.change_from_level(r, c.len()) {
-            return Some(judged);
-        }
         let change = bootstrap_change(b, c, stat, RESAMPLES, seed)?;
-        let noise = self.noise.of(&self.cur.id, &r.metric);
+        let noise = self.noise.of(&self.cur.id, metric);
         Some((widen(change, noise, b.len(), c.len()), noise))
     }
 
-    /// The change of the row's current value from its level over the baseline's history,
-    /// which becomes the row's baseline; `None` without such a level.
-    fn change_from_level(&self, r: &mut Row, current_trials: usize) -> Option<(Change, Noise)> {
+    /// The change of this run's figure from its level over the baseline's history, within
+    /// the noise between whole runs; the row then shows both. `None` without such a level.
+    fn change_from_level(&self, r: &mut Row) -> Option<(Change, Noise)> {
         let level = self.levels.get(&self.cur.id, &r.metric)?;
-        let current = r.current?;
-        let noise = self.noise.of(&self.cur.id, &r.metric);
+        let noise = self.noise.between_runs(&self.cur.id, &r.metric)?;
+        // The figure as the history keeps it (trials pooled the same way).
+        let current = *self.cur_figures.get(&r.metric)?;
         r.baseline = Some(level.value);
-        Some((level.change_to(current, noise, current_trials), noise))
+        r.current = Some(current);
+        Some((level.change_to(current, noise), noise))
     }
 
     fn judge_row(&self, r: &mut Row, change: Change, noise: Noise, worse: Worse) {
@@ -180,13 +185,13 @@ impl PointPair<'_> {
             r.note = "open loop: set by the offered rate".into();
             return r;
         }
-        if let Some((change, noise)) = self.change_from_level(&mut r, cur_trials.len()) {
+        if let Some((change, noise)) = self.change_from_level(&mut r) {
             self.judge_row(&mut r, change, noise, Worse::Lower);
             return r;
         }
         let (be, ce) = (samples(base_trials, "e2e"), samples(cur_trials, "e2e"));
         let seed = self.seed_for(&r.metric);
-        let Some((e2e, noise)) = self.change(&mut r, &be, &ce, Statistic::Mean, seed) else {
+        let Some((e2e, noise)) = self.change(&r.metric, &be, &ce, Statistic::Mean, seed) else {
             r.verdict = Verdict::InsufficientData;
             r.note = "no E2E samples".into();
             return r;

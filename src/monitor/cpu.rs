@@ -41,7 +41,7 @@ pub fn peak_rss_mib() -> f64 {
             line.split_whitespace().nth(1)?.parse::<f64>().ok()
         });
     // Both are in KiB.
-    from_proc.unwrap_or(usage().ru_maxrss as f64) / 1024.0
+    from_proc.unwrap_or_else(|| usage().ru_maxrss as f64) / 1024.0
 }
 
 #[cfg(test)]

@@ -45,23 +45,6 @@ fn quantization(model: &str) -> Option<String> {
 }
 
 /// The seed's environment table, then what else identifies the run.
-/// `1a2b3c4d5e6f (main, uncommitted changes)`, or `not recorded`.
-fn revision(result: &RunResult) -> String {
-    let Some(r) = &result.environment.revision else {
-        return NOT_RECORDED.to_owned();
-    };
-    let mut notes: Vec<&str> = r.branch.iter().map(String::as_str).collect();
-    if r.dirty == Some(true) {
-        notes.push("uncommitted changes");
-    }
-    let short = r.commit.get(..12).unwrap_or(&r.commit);
-    if notes.is_empty() {
-        short.to_owned()
-    } else {
-        format!("{short} ({})", notes.join(", "))
-    }
-}
-
 pub(super) fn environment(result: &RunResult) -> Vec<EnvironmentRow> {
     let host = &result.environment.host;
     let server = &result.environment.server;
@@ -122,7 +105,14 @@ pub(super) fn environment(result: &RunResult) -> Vec<EnvironmentRow> {
             format!("{} cores, {} GiB memory", host.cpu_cores, host.memory_gib),
         ),
         row("Server URL", or_not_recorded(&server.base_url)),
-        row("Revision", revision(result)),
+        row(
+            "Revision",
+            result
+                .environment
+                .revision
+                .as_ref()
+                .map_or(NOT_RECORDED.into(), ToString::to_string),
+        ),
         row(
             "Server command",
             if server.args.is_empty() {

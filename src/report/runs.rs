@@ -135,7 +135,10 @@ fn cells(runs: &[(String, &RunResult)], id: &str) -> Vec<RunCell> {
 /// that only some runs have.
 fn notes(runs: &[(String, &RunResult)], ids: &[&str]) -> Vec<String> {
     let mut notes = Vec::new();
-    let first = &runs[0].1.scenario.name;
+    let Some((_, first)) = runs.first() else {
+        return notes;
+    };
+    let first = &first.scenario.name;
     let others: Vec<String> = runs
         .iter()
         .enumerate()

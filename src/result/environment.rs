@@ -30,6 +30,21 @@ pub struct Revision {
     pub dirty: Option<bool>,
 }
 
+/// `1a2b3c4d5e6f (main, uncommitted changes)`: the commit cut to 12 characters.
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.commit.get(..12).unwrap_or(&self.commit))?;
+        let mut notes: Vec<&str> = self.branch.iter().map(String::as_str).collect();
+        if self.dirty == Some(true) {
+            notes.push("uncommitted changes");
+        }
+        if !notes.is_empty() {
+            write!(f, " ({})", notes.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 /// The machine the harness ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Host {
