@@ -66,8 +66,9 @@ pub fn compare(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> 
 fn point_rows(baseline: Option<&RunResult>, current: &RunResult, seed: u64) -> Vec<Row> {
     let mut rows = Vec::new();
     let overrides = &current.scenario.compare;
-    let noise = NoiseModel::learn(baseline, current);
-    let levels = Levels::of(baseline);
+    let runs = baseline.map(RunResult::accepted_runs).unwrap_or_default();
+    let noise = NoiseModel::learn(&runs, current);
+    let levels = Levels::of(&runs);
     let base: BTreeMap<&str, &PointResult> = baseline
         .map_or(&[][..], |b| &b.points)
         .iter()

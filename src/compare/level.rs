@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::noise::Noise;
 use super::stats::Change;
-use crate::result::RunResult;
+use crate::result::HistoryEntry;
 
 /// Fewest accepted runs with a figure for their mean to stand as its baseline.
 const MIN_RUNS: usize = 2;
@@ -59,13 +59,14 @@ pub struct Levels {
 }
 
 impl Levels {
-    /// Sums the figures of the accepted runs of `baseline`.
-    pub fn of(baseline: Option<&RunResult>) -> Self {
+    /// Sums the figures of a baseline's accepted `runs`.
+    pub fn of(runs: &[HistoryEntry]) -> Self {
         let mut levels = Self::default();
-        for run in baseline.map(RunResult::accepted_runs).unwrap_or_default() {
-            for (point, figures) in run.points {
+        for run in runs {
+            for (point, figures) in &run.points {
                 for (metric, value) in figures {
-                    let sum = levels.by_point.entry((point.clone(), metric)).or_default();
+                    let key = (point.clone(), metric.clone());
+                    let sum = levels.by_point.entry(key).or_default();
                     sum.total += value;
                     sum.runs += 1;
                 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::result::RunResult;
+use crate::result::{HistoryEntry, RunResult};
 
 /// The spread of a change between two identical runs (standard deviation of
 /// `run_b / run_a − 1`) assumed without history or trials: 5%, and 10% for p99s.
@@ -82,43 +82,39 @@ pub struct NoiseModel {
 }
 
 impl NoiseModel {
-    /// Learns from the history of `baseline` (between its runs and between the trials of
-    /// each) and from the trials of `current`.
-    pub fn learn(baseline: Option<&RunResult>, current: &RunResult) -> Self {
+    /// Learns from a baseline's accepted `runs` (between the runs and between the trials
+    /// of each) and from the trials of `current`.
+    pub fn learn(runs: &[HistoryEntry], current: &RunResult) -> Self {
         let mut model = Self::default();
-        let runs = baseline.map(RunResult::accepted_runs).unwrap_or_default();
         for pair in runs.windows(2) {
             // A change between means of trials is scaled up to one between single
             // trials: the noise is kept per trial.
             let trials = |n: u32| 1.0 / f64::from(n.max(1));
             let scale = (2.0 / (trials(pair[0].trials) + trials(pair[1].trials))).sqrt();
-            let runs = model.runs.get_or_insert_with(Box::default);
             for (point, newer) in &pair[0].points {
                 if let Some(older) = pair[1].points.get(point) {
-                    runs.add(point, newer, older, 1.0);
-                }
-            }
-            for (point, newer) in &pair[0].points {
-                if let Some(older) = pair[1].points.get(point) {
+                    let between_runs = model.runs.get_or_insert_with(Box::default);
+                    between_runs.add(point, newer, older, 1.0);
                     model.add(point, newer, older, scale);
                 }
             }
         }
-        let current_trials = current
-            .points
-            .iter()
-            .filter(|p| p.trials.len() > 1)
-            .map(|p| (p.id.clone(), p.trial_figures()));
-        let all_trials = runs
-            .into_iter()
-            .flat_map(|run| run.trial_points)
-            .chain(current_trials);
-        for (point, trials) in all_trials {
-            for pair in trials.windows(2) {
-                model.add(&point, &pair[1], &pair[0], 1.0);
+        for run in runs {
+            for (point, trials) in &run.trial_points {
+                model.add_trials(point, trials);
             }
         }
+        for point in current.points.iter().filter(|p| p.trials.len() > 1) {
+            model.add_trials(&point.id, &point.trial_figures());
+        }
         model
+    }
+
+    /// Adds the changes between consecutive `trials` of one point.
+    fn add_trials(&mut self, point: &str, trials: &[BTreeMap<String, f64>]) {
+        for pair in trials.windows(2) {
+            self.add(point, &pair[1], &pair[0], 1.0);
+        }
     }
 
     /// Adds the changes of each figure from `older` to `newer`, times `scale`.
