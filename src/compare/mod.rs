@@ -4,12 +4,16 @@
 //! its baseline.
 
 pub mod baseline;
+mod contrast;
 mod engine;
 mod level;
 pub mod noise;
 mod point;
 pub mod slo;
 pub mod stats;
+pub mod trend;
 pub mod verdict;
 
+pub use contrast::{contrast, Figure};
 pub use engine::{compare, Comparison, Row};
+pub use level::Level;

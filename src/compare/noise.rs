@@ -85,6 +85,16 @@ impl NoiseModel {
     /// Learns from a baseline's accepted `runs` (between the runs and between the trials
     /// of each) and from the trials of `current`.
     pub fn learn(runs: &[HistoryEntry], current: &RunResult) -> Self {
+        let mut model = Self::of_history(runs);
+        for point in current.points.iter().filter(|p| p.trials.len() > 1) {
+            model.add_trials(&point.id, &point.trial_figures());
+        }
+        model
+    }
+
+    /// Learns from accepted `runs` alone, newest first (between the runs and between the
+    /// trials of each).
+    pub fn of_history(runs: &[HistoryEntry]) -> Self {
         let mut model = Self::default();
         for pair in runs.windows(2) {
             // A change between means of trials is scaled up to one between single
@@ -103,9 +113,6 @@ impl NoiseModel {
             for (point, trials) in &run.trial_points {
                 model.add_trials(point, trials);
             }
-        }
-        for point in current.points.iter().filter(|p| p.trials.len() > 1) {
-            model.add_trials(&point.id, &point.trial_figures());
         }
         model
     }

@@ -196,12 +196,12 @@ impl PointPair<'_> {
             r.note = "no E2E samples".into();
             return r;
         };
-        let change = Change {
-            estimate: c / b - 1.0,
-            low: 1.0 / (1.0 + e2e.high) - 1.0,
-            high: 1.0 / (1.0 + e2e.low) - 1.0,
-        };
-        self.judge_row(&mut r, change, noise, Worse::Lower);
+        self.judge_row(
+            &mut r,
+            throughput_change(c / b - 1.0, e2e),
+            noise,
+            Worse::Lower,
+        );
         r
     }
 
@@ -247,8 +247,18 @@ fn widen(change: Change, noise: Noise, nb: usize, nc: usize) -> Change {
     }
 }
 
+/// A closed-loop throughput change `estimate` with its interval from the change of the E2E
+/// mean (throughput is concurrency × output tokens / E2E).
+pub(super) fn throughput_change(estimate: f64, e2e: Change) -> Change {
+    Change {
+        estimate,
+        low: 1.0 / (1.0 + e2e.high) - 1.0,
+        high: 1.0 / (1.0 + e2e.low) - 1.0,
+    }
+}
+
 /// Each trial's samples of `latency`, in milliseconds (at most [`MAX_SAMPLES`] in all).
-fn samples(trials: &[Trial], latency: &str) -> Vec<Vec<f64>> {
+pub(super) fn samples(trials: &[Trial], latency: &str) -> Vec<Vec<f64>> {
     let each = MAX_SAMPLES / trials.len().max(1);
     trials
         .iter()

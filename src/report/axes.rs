@@ -44,7 +44,7 @@ pub fn load(point: &PointResult) -> Option<(&'static str, f64)> {
 }
 
 /// Whether `key` is an input length or a load level rather than a server setting.
-fn is_workload(key: &str) -> bool {
+pub fn is_workload(key: &str) -> bool {
     key == INPUT || LOADS.contains(&key)
 }
 
@@ -76,17 +76,17 @@ pub fn values(points: &[PointResult], key: &str) -> Vec<Value> {
     found
 }
 
-/// Points grouped by `key_of`, groups in order of first appearance.
-pub fn group_by<'a, K: PartialEq>(
-    points: impl IntoIterator<Item = &'a PointResult>,
-    key_of: impl Fn(&PointResult) -> K,
-) -> Vec<(K, Vec<&'a PointResult>)> {
-    let mut groups: Vec<(K, Vec<&PointResult>)> = Vec::new();
-    for point in points {
-        let key = key_of(point);
+/// Items grouped by `key_of`, groups in order of first appearance.
+pub fn group_by<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key_of: impl Fn(&T) -> K,
+) -> Vec<(K, Vec<T>)> {
+    let mut groups: Vec<(K, Vec<T>)> = Vec::new();
+    for item in items {
+        let key = key_of(&item);
         match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push(point),
-            None => groups.push((key, vec![point])),
+            Some((_, members)) => members.push(item),
+            None => groups.push((key, vec![item])),
         }
     }
     groups
@@ -123,6 +123,23 @@ pub fn tokens_label(tokens: f64) -> String {
     } else {
         format!("{tokens}")
     }
+}
+
+/// Where a point is, as a reader names it: its load, input and configuration except the
+/// parameters in `except` (`c=4, 512 in, tp=2`).
+pub fn place(point: &PointResult, except: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if let Some((name, value)) = load(point) {
+        parts.push(load_label(name, value));
+    }
+    if let Some(input) = input(point) {
+        parts.push(format!("{} in", tokens_label(input)));
+    }
+    let config = config(point, except);
+    if !config.is_empty() {
+        parts.push(config);
+    }
+    parts.join(", ")
 }
 
 /// Parameters of a point, for tables (`params` with values shown).

@@ -7,7 +7,8 @@
 use serde::Serialize;
 
 use super::axes;
-use super::format::count;
+use super::axes::place;
+use super::format::{count, shown};
 use crate::result::{PointResult, RunResult};
 
 /// One summary card.
@@ -23,31 +24,6 @@ pub struct Card {
     /// The figure's path in the result (`points.3.throughput.output_tokens_per_s`), when it
     /// is one point's figure.
     pub json: Option<String>,
-}
-
-/// A figure with as many decimals as its size warrants, as the templates' `num` filter.
-fn shown(v: f64) -> String {
-    match v.abs() {
-        a if a >= 100.0 => format!("{v:.0}"),
-        a if a >= 10.0 => format!("{v:.1}"),
-        _ => format!("{v:.2}"),
-    }
-}
-
-/// The load and input of a point, as a reader names them (`c=4, 512 in`).
-fn place(point: &PointResult) -> String {
-    let mut parts = Vec::new();
-    if let Some((name, value)) = axes::load(point) {
-        parts.push(axes::load_label(name, value));
-    }
-    if let Some(input) = axes::input(point) {
-        parts.push(format!("{} in", axes::tokens_label(input)));
-    }
-    let config = axes::config(point, &[]);
-    if !config.is_empty() {
-        parts.push(config);
-    }
-    parts.join(", ")
 }
 
 /// The cards of `result`; none when no point was measured.
@@ -69,7 +45,7 @@ pub fn cards(result: &RunResult) -> Vec<Card> {
         label: "Best throughput",
         value: shown(best_point.throughput.output_tokens_per_s),
         unit: " tok/s",
-        detail: place(best_point),
+        detail: place(best_point, &[]),
         json: Some(format!("points.{best}.throughput.output_tokens_per_s")),
     }];
     let quickest = measured
@@ -81,7 +57,7 @@ pub fn cards(result: &RunResult) -> Vec<Card> {
             label: "Best TTFT p50",
             value: shown(p.latency_ms.ttft.p50),
             unit: " ms",
-            detail: place(p),
+            detail: place(p, &[]),
             json: Some(format!("points.{i}.latency_ms.ttft.p50")),
         });
     }

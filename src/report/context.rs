@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::cards::{cards, Card};
+use super::conclusions::{conclusions, Conclusion};
 use super::environment::{environment, EnvironmentRow};
 use super::figures::{figures, FigureGroup};
 use super::format::{count, verdict_counts};
@@ -70,6 +71,8 @@ pub struct ScenarioReport {
     pub points: Vec<PointView>,
     /// The seed study's rows, laid out as its tables.
     pub tables: Study,
+    /// What the run shows, each conclusion citing its figures.
+    pub conclusions: Vec<Conclusion>,
     pub warnings: Vec<String>,
     pub figures: Vec<FigureGroup>,
     /// The servers the harness launched (server sweeps).
@@ -178,6 +181,7 @@ fn scenario_report(subject: &Subject, policy: Policy) -> ScenarioReport {
             .map(|(i, p)| point_view(i, p))
             .collect(),
         tables: study(current),
+        conclusions: conclusions(current),
         warnings: warnings(current),
         figures: figures(current, subject.baseline),
         servers: current.servers.clone(),

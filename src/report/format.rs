@@ -45,6 +45,15 @@ pub fn verdict_counts(rows: &[Row]) -> String {
         .join(", ")
 }
 
+/// A figure with as many decimals as its size warrants, as the templates' `num` filter.
+pub fn shown(v: f64) -> String {
+    match v.abs() {
+        a if a >= 100.0 => format!("{v:.0}"),
+        a if a >= 10.0 => format!("{v:.1}"),
+        _ => format!("{v:.2}"),
+    }
+}
+
 /// How a latency is named in reports (`ttft` → `TTFT`, `e2e` → `E2E latency`).
 pub fn latency_label(name: &str) -> &'static str {
     match name.strip_suffix("_ms").unwrap_or(name) {

@@ -7,6 +7,7 @@
 mod axes;
 mod cards;
 mod chart;
+mod conclusions;
 mod context;
 mod environment;
 mod figures;

@@ -40,6 +40,8 @@ pub struct EngineConfig {
     pub chunked_prefill: bool,
     pub max_num_batched_tokens: u32,
     pub tp: u32,
+    /// KV-cache capacity of each GPU, tokens.
+    pub kv_tokens_per_gpu: u64,
     /// Drift, jitter and slowdown of the pace (none by default).
     pub speed: SpeedNoise,
 }
@@ -47,7 +49,7 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// KV-cache capacity in tokens: each GPU of the TP group adds its memory.
     pub fn kv_capacity(&self) -> u64 {
-        self.profile.kv_capacity_tokens * u64::from(self.tp.max(1))
+        self.kv_tokens_per_gpu * u64::from(self.tp.max(1))
     }
 
     /// How long a step with this work takes.
@@ -340,6 +342,7 @@ mod tests {
             chunked_prefill: chunked,
             max_num_batched_tokens: budget,
             tp,
+            kv_tokens_per_gpu: profile(name).unwrap().kv_capacity_tokens,
             speed: SpeedNoise::default(),
         }
     }
@@ -402,7 +405,7 @@ mod tests {
     #[test]
     fn a_full_kv_cache_queues_new_prompts_and_preempts_growing_ones() {
         let mut c = config("fixed-20ms", true, 100_000, 1);
-        c.profile.kv_capacity_tokens = 1000;
+        c.kv_tokens_per_gpu = 1000;
         let mut s = scheduler(c);
         let (a, _ra) = request(600, 100);
         let (b, _rb) = request(600, 100);

@@ -9,6 +9,7 @@
 mod emitter;
 mod engine;
 mod http;
+mod memory;
 pub mod offline;
 mod profile;
 mod speed;
@@ -24,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use emitter::EmitterConfig;
 pub use engine::EngineConfig;
+pub use memory::OutOfMemory;
 pub use profile::{profile, Profile, UnknownProfile, PROFILES};
 pub use speed::SpeedNoise;
 
@@ -44,12 +46,14 @@ pub struct Faults {
 }
 
 /// The matrix variables that configure the simulator (`kv_capacity_tokens` stands for
-/// vLLM's `--num-gpu-blocks-override`: the KV cache per GPU in tokens).
-pub const KNOBS: [&str; 4] = [
+/// vLLM's `--num-gpu-blocks-override`: the KV cache per GPU in tokens;
+/// `gpu_memory_utilization` for vLLM's flag of that name).
+pub const KNOBS: [&str; 5] = [
     "chunked_prefill",
     "max_num_batched_tokens",
     "tp",
     "kv_capacity_tokens",
+    "gpu_memory_utilization",
 ];
 
 /// A simulator configuration that cannot be made.
@@ -62,6 +66,10 @@ pub enum SimConfigError {
         name: &'static str,
         expected: &'static str,
     },
+    /// The configuration is valid but does not fit in the GPU's memory: the server fails
+    /// to start, as a real one would.
+    #[error(transparent)]
+    OutOfMemory(#[from] OutOfMemory),
 }
 
 /// An engine configuration from a profile and a configuration's matrix values
@@ -71,7 +79,7 @@ pub fn engine_config(
     profile_name: &str,
     values: &BTreeMap<String, Value>,
 ) -> Result<EngineConfig, SimConfigError> {
-    let mut profile = profile(profile_name)?.clone();
+    let profile = profile(profile_name)?.clone();
     let chunked_prefill = match values.get("chunked_prefill") {
         None => true,
         Some(v) => v.as_bool().ok_or(SimConfigError::Value {
@@ -93,9 +101,22 @@ pub fn engine_config(
             })
             .transpose()
     };
-    if let Some(tokens) = number("kv_capacity_tokens")? {
-        profile.kv_capacity_tokens = u64::from(tokens);
-    }
+    let tp = number("tp")?.unwrap_or(1);
+    let utilization = match values.get("gpu_memory_utilization") {
+        None => memory::DEFAULT_UTILIZATION,
+        Some(v) => v
+            .as_f64()
+            .filter(|u| *u > 0.0 && *u <= 1.0)
+            .ok_or(SimConfigError::Value {
+                name: "gpu_memory_utilization",
+                expected: "a fraction of the GPU's memory above 0, at most 1",
+            })?,
+    };
+    let fitted = memory::kv_tokens_per_gpu(&profile, utilization, tp)?;
+    let kv_tokens_per_gpu = match number("kv_capacity_tokens")? {
+        Some(tokens) => u64::from(tokens),
+        None => fitted,
+    };
     let default_budget = if chunked_prefill {
         2048
     } else {
@@ -103,8 +124,9 @@ pub fn engine_config(
     };
     Ok(EngineConfig {
         max_num_batched_tokens: number("max_num_batched_tokens")?.unwrap_or(default_budget),
-        tp: number("tp")?.unwrap_or(1),
+        tp,
         chunked_prefill,
+        kv_tokens_per_gpu,
         profile,
         speed: SpeedNoise::default(),
     })

@@ -20,8 +20,13 @@ pub struct Profile {
     pub decode_us_per_context_token: f64,
     /// Most sequences in one batch.
     pub max_num_seqs: usize,
-    /// KV-cache capacity at TP 1, tokens (each added GPU adds as much).
+    /// KV-cache capacity at TP 1 under vLLM's default `gpu_memory_utilization` 0.9, tokens.
     pub kv_capacity_tokens: u64,
+    /// Memory of one GPU, GiB.
+    pub gpu_memory_gib: f64,
+    /// Memory the engine needs before its KV cache at TP 1 (weights, activations, CUDA
+    /// graphs), GiB; TP splits it over the GPUs.
+    pub static_memory_gib: f64,
     /// Scaling efficiency per doubling of TP (0.9: TP 2 is 1.8× faster in compute).
     pub tp_efficiency: f64,
     /// All-reduce cost per step when TP > 1, ms.
@@ -39,13 +44,17 @@ pub const PROFILES: [Profile; 3] = [
         about: "Llama-3.1-8B-Instruct BF16 on one H100 80GB under vLLM: about 28k prompt \
                 tokens/s of prefill (16 GFLOP per token at about 45% of the 989 dense BF16 \
                 TFLOP/s), about 150 tokens/s for a single stream (6.5 ms steps), KV cache \
-                for about 450k tokens (56 GB at 128 KiB per token)",
+                for about 450k tokens (56 GB at 128 KiB per token: 72 GiB of the 80 at \
+                the default utilization 0.9, less 15 GiB of weights and about 5 of \
+                activations and CUDA graphs)",
         prefill_ms_per_token: 0.036,
         decode_step_ms: 6.5,
         decode_ms_per_seq: 0.06,
         decode_us_per_context_token: 0.01,
         max_num_seqs: 256,
         kv_capacity_tokens: 450_000,
+        gpu_memory_gib: 80.0,
+        static_memory_gib: 19.8,
         tp_efficiency: 0.9,
         tp_comm_ms_per_step: 0.4,
         max_model_len: 32_768,
@@ -55,13 +64,16 @@ pub const PROFILES: [Profile; 3] = [
         name: "l4-llama3-8b",
         about: "Llama-3.1-8B-Instruct BF16 on one L4 24GB under vLLM: about 2.5k prompt \
                 tokens/s, about 35 tokens/s for a single stream (28 ms steps; 300 GB/s of \
-                memory bandwidth for 16 GB of weights), KV cache for about 40k tokens (5 GB)",
+                memory bandwidth for 16 GB of weights), KV cache for about 40k tokens (5 GB: 21.6 GiB at utilization 0.9, less \
+                15 GiB of weights and about 2 of activations)",
         prefill_ms_per_token: 0.4,
         decode_step_ms: 28.0,
         decode_ms_per_seq: 0.2,
         decode_us_per_context_token: 0.05,
         max_num_seqs: 128,
         kv_capacity_tokens: 40_000,
+        gpu_memory_gib: 24.0,
+        static_memory_gib: 16.9,
         tp_efficiency: 0.85,
         tp_comm_ms_per_step: 1.0,
         max_model_len: 16_384,
@@ -78,6 +90,8 @@ pub const PROFILES: [Profile; 3] = [
         decode_us_per_context_token: 0.0,
         max_num_seqs: 256,
         kv_capacity_tokens: 1_000_000,
+        gpu_memory_gib: 80.0,
+        static_memory_gib: 0.0,
         tp_efficiency: 1.0,
         tp_comm_ms_per_step: 0.0,
         max_model_len: 32_768,

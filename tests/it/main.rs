@@ -3,6 +3,7 @@
 
 mod cli;
 mod compare;
+mod conclusions;
 mod faults;
 mod fixture;
 mod real_server;

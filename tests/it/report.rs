@@ -474,6 +474,30 @@ fn check_runs_in_chromium() {
     assert_eq!(checked, 5 * 6, "5 point-runs × 6 figures");
 }
 
+/// The simulated chunked-prefill × TP sweep: its conclusions listed, each citing points
+/// that the page links to.
+fn check_conclusions_in_chromium() {
+    let sim: Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/sim-chunked-prefill-tp.result.json").unwrap(),
+    )
+    .unwrap();
+    let out = check_in_chromium("sim-conclusions", &sim, None, 4000);
+    let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
+    let list = dom
+        .split("<ul class=\"conclusions\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("a list of conclusions");
+    assert_eq!(list.matches("<li").count(), 11, "{list}");
+    for target in list.split("href=\"#").skip(1) {
+        let id = target.split('"').next().unwrap();
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "a link to {id} leads nowhere"
+        );
+    }
+}
+
 /// The fixture, the fixture 10% slower, and a one-point run of another scenario.
 fn three_runs() -> Vec<Value> {
     let mut slower = slowed(1.1);
@@ -547,6 +571,7 @@ fn html_reports_open_offline_in_headless_chromium() {
     )
     .unwrap();
     check_runs_in_chromium();
+    check_conclusions_in_chromium();
     let out = check_in_chromium("llamacpp-sweep", &real_sweep, None, 4000);
     let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
     assert!(dom.contains("Configurations compared") && dom.contains("Servers launched"));
@@ -683,4 +708,15 @@ fn charts_follow_the_shape_of_the_data() {
     let context: Value = serde_json::from_str(&report(&[&full, "--format", "json"])).unwrap();
     let text = context["scenarios"][0]["figures"].to_string();
     assert!(text.contains("Output throughput vs concurrency"));
+}
+
+#[test]
+fn conclusions_of_a_simulated_sweep() {
+    let md = report(&["tests/fixtures/sim-chunked-prefill-tp.result.json"]);
+    let section = md
+        .split("### Conclusions")
+        .nth(1)
+        .and_then(|rest| rest.split("<details>").next())
+        .unwrap_or_else(|| panic!("no conclusions: {md}"));
+    insta::assert_snapshot!("conclusions_md", section.trim());
 }
