@@ -67,6 +67,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Render a result (and its comparison with a baseline) as Markdown, HTML, CSV or JSON
     Report(ReportArgs),
+    /// Show how each key figure moved over past runs (results, baselines' histories,
+    /// directories of them), marking the runs where it changed beyond its noise
+    History(HistoryArgs),
     /// Show the version and this machine's environment (host, GPUs)
     Info,
     /// Serve the simulated OpenAI-compatible server until interrupted
@@ -173,6 +176,23 @@ pub struct ReportArgs {
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Result files, baselines (each accepted run of their history) and directories
+    /// searched for *.json (such as reports/results/history and baselines)
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    /// Output format: md, html or json [default: from the --out extension, else md]
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Output file [default: standard output]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

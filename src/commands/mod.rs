@@ -8,6 +8,7 @@
 mod baseline;
 mod compare;
 mod gpu;
+mod history;
 mod info;
 mod report;
 mod retry;
@@ -156,6 +157,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(args) => run::execute(&args, &runtime),
         Command::Compare(args) => compare::execute(&args, &runtime),
         Command::Report(args) => report::execute(&args),
+        Command::History(args) => history::execute(&args),
         Command::Info => info::execute(),
         Command::Gpu { watch } => gpu::execute(watch),
         Command::Sim(args) => sim::execute(&args, &runtime),

@@ -53,6 +53,8 @@ pub struct Line {
     pub dashed: bool,
     /// Drawn faded, under the current series.
     pub baseline: bool,
+    /// Points ringed as remarkable (a change beyond the noise).
+    pub marks: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +220,12 @@ fn draw_lines(root: &Area<'_>, chart: &LineChart) -> Result<(), DrawError> {
                 .map(|&p| Circle::new(p, 3, color.filled())),
         )
         .map_err(draw_error)?;
+        ctx.draw_series(
+            line.marks
+                .iter()
+                .map(|&p| Circle::new(p, 8, color.stroke_width(2))),
+        )
+        .map_err(draw_error)?;
     }
     Ok(())
 }
@@ -306,6 +314,7 @@ mod tests {
                 color: 0,
                 dashed: false,
                 baseline: false,
+                marks: Vec::new(),
             }],
         };
         let svg = line_svg(&chart).unwrap();

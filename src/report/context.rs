@@ -10,6 +10,7 @@ use super::conclusions::{conclusions, Conclusion};
 use super::environment::{environment, EnvironmentRow};
 use super::figures::{figures, FigureGroup};
 use super::format::{count, verdict_counts};
+use super::history::{history_view, HistoryView, TrendInput};
 use super::runs::{runs_view, RunsView};
 use super::study::{study, Study};
 use super::unjudged::unjudged_line;
@@ -39,6 +40,8 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// Several runs side by side (then `scenarios` is empty).
     pub runs: Option<RunsView>,
+    /// Runs over time, the trend page (then `scenarios` is empty).
+    pub history: Option<HistoryView>,
     /// Set when the Markdown was shortened to fit a pull-request comment: what was left out.
     pub truncated: Option<String>,
     /// Where the full report is (for the truncation note), such as `reports/compare.html`.
@@ -108,26 +111,41 @@ pub fn build(subjects: &[Subject], policy: Policy) -> Report {
         "run"
     };
     Report {
-        tool_name: env!("CARGO_PKG_NAME").into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
         status,
         scenarios,
-        runs: None,
-        truncated: None,
-        full_report: None,
+        ..Report::empty()
+    }
+}
+
+impl Report {
+    /// A report of nothing yet, by this tool.
+    fn empty() -> Self {
+        Self {
+            tool_name: env!("CARGO_PKG_NAME").into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            status: "run",
+            scenarios: Vec::new(),
+            runs: None,
+            history: None,
+            truncated: None,
+            full_report: None,
+        }
     }
 }
 
 /// The report of several runs side by side, each with its label.
 pub fn build_runs(runs: &[(String, &RunResult)]) -> Report {
     Report {
-        tool_name: env!("CARGO_PKG_NAME").into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        status: "run",
-        scenarios: Vec::new(),
         runs: Some(runs_view(runs)),
-        truncated: None,
-        full_report: None,
+        ..Report::empty()
+    }
+}
+
+/// The trend page of `inputs`.
+pub fn build_history(inputs: Vec<TrendInput>) -> Report {
+    Report {
+        history: Some(history_view(inputs)),
+        ..Report::empty()
     }
 }
 

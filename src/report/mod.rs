@@ -13,6 +13,7 @@ mod environment;
 mod figures;
 mod format;
 mod github;
+mod history;
 pub mod output;
 mod runs;
 mod study;
@@ -24,5 +25,6 @@ mod warnings;
 
 pub use context::{Report, Subject};
 pub use github::annotations;
+pub use history::TrendInput;
 pub use runs::MAX_RUNS;
 pub use templates::{TemplateError, Templates};

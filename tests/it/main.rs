@@ -6,6 +6,7 @@ mod compare;
 mod conclusions;
 mod faults;
 mod fixture;
+mod history;
 mod real_server;
 mod reliability;
 mod report;

@@ -334,7 +334,7 @@ fn templates_can_be_replaced_and_a_broken_one_is_named() {
 
 /// The `data-json` figures of a rendered page: each shown number equals the value at its
 /// path in the result, to the decimals shown. Returns how many were checked.
-fn check_figures_against_json(dom: &str, result: &Value) -> usize {
+pub fn check_figures_against_json(dom: &str, result: &Value) -> usize {
     let mut checked = 0;
     for piece in dom.split("data-json=\"").skip(1) {
         let (path, rest) = piece.split_once('"').unwrap();
@@ -410,7 +410,7 @@ fn check_in_chromium(name: &str, result: &Value, baseline: Option<&Value>, heigh
 
 /// Opens `html` with scripts/check-report.sh (no console output, screenshots and the DOM
 /// in `out`); returns the DOM Chromium parsed.
-fn open_in_chromium(name: &str, html: &Path, out: &Path, height: u32) -> String {
+pub fn open_in_chromium(name: &str, html: &Path, out: &Path, height: u32) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
     let status = std::process::Command::new("bash")
         .arg(&script)
@@ -428,7 +428,7 @@ fn open_in_chromium(name: &str, html: &Path, out: &Path, height: u32) -> String 
 }
 
 /// How many charts the DOM has; each must be an SVG with data marks.
-fn drawn_charts(name: &str, dom: &str) -> usize {
+pub fn drawn_charts(name: &str, dom: &str) -> usize {
     let figures: Vec<&str> = dom
         .split("<figure class=\"chart")
         .skip(1)
@@ -541,20 +541,7 @@ fn several_runs_side_by_side() {
 
 #[test]
 fn html_reports_open_offline_in_headless_chromium() {
-    let has_chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .any(|b| {
-            std::process::Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    if !has_chromium {
-        assert!(
-            std::env::var_os("LLM_LOADTEST_REQUIRE_CHROMIUM").is_none(),
-            "LLM_LOADTEST_REQUIRE_CHROMIUM is set but no Chromium is installed"
-        );
-        eprintln!("skipped: no Chromium installed (Debian: apt-get install chromium)");
+    if !has_chromium() {
         return;
     }
     let _quiet = crate::fixture::exclusive();
@@ -579,6 +566,27 @@ fn html_reports_open_offline_in_headless_chromium() {
         dom.contains("llamacpp:tokens_predicted_total"),
         "server metrics shown"
     );
+}
+
+/// Whether Chromium is installed; without it, a check is skipped (said on standard error)
+/// unless `LLM_LOADTEST_REQUIRE_CHROMIUM` is set, which fails it.
+pub fn has_chromium() -> bool {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .any(|b| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if !found {
+        assert!(
+            std::env::var_os("LLM_LOADTEST_REQUIRE_CHROMIUM").is_none(),
+            "LLM_LOADTEST_REQUIRE_CHROMIUM is set but no Chromium is installed"
+        );
+        eprintln!("skipped: no Chromium installed (Debian: apt-get install chromium)");
+    }
+    found
 }
 
 /// Responses that were not streamed have no TPOT or ITL: every report says "not measured"

@@ -6,8 +6,10 @@
 mod load;
 mod runs;
 mod sweep;
+mod trend;
 
 pub use runs::runs_figures;
+pub use trend::trend_figures;
 
 use serde::Serialize;
 
@@ -160,6 +162,7 @@ impl Builder<'_> {
             color,
             dashed,
             baseline: false,
+            marks: Vec::new(),
         }];
         let base = trace(true);
         if !base.is_empty() {
@@ -169,6 +172,7 @@ impl Builder<'_> {
                 color,
                 dashed,
                 baseline: true,
+                marks: Vec::new(),
             });
         }
         lines

@@ -92,6 +92,7 @@ impl ByLoad<'_> {
                     color: i,
                     dashed: false,
                     baseline: false,
+                    marks: Vec::new(),
                 }
             })
             .collect();

@@ -11,7 +11,8 @@ mod xlsx;
 
 use std::path::Path;
 
-use super::context::{build, build_runs, Report, Subject};
+use super::context::{build, build_history, build_runs, Report, Subject};
+use super::history::TrendInput;
 use super::templates::{TemplateError, Templates};
 use crate::atomic::{self, WriteError};
 use crate::compare::verdict::Policy;
@@ -95,6 +96,15 @@ impl<'a> Document<'a> {
         Self {
             subjects,
             report: build_runs(&runs),
+            policy: Policy::default(),
+        }
+    }
+
+    /// The trend page of `inputs`: runs over time (Markdown, HTML and JSON).
+    pub fn history(inputs: Vec<TrendInput>) -> Self {
+        Self {
+            subjects: &[],
+            report: build_history(inputs),
             policy: Policy::default(),
         }
     }

@@ -1,0 +1,116 @@
+//! `llm-loadtest history SOURCE... [--format md|html|json] [--out FILE]`: the trend page of
+//! the runs found in result files, baselines (each accepted run of their history) and
+//! directories of them (searched for `*.json`, such as the copies `compare` keeps in
+//! `reports/results/history/`): each key figure of each point over the runs, the runs where
+//! it changed beyond its noise marked.
+
+use std::path::{Path, PathBuf};
+
+use llm_loadtest::compare::baseline;
+use llm_loadtest::report::output::{self, Document, Format};
+use llm_loadtest::report::{Templates, TrendInput};
+use llm_loadtest::result::RunResult;
+
+use super::{say, sayln, Outcome};
+use crate::cli::HistoryArgs;
+
+pub fn execute(args: &HistoryArgs) -> anyhow::Result<Outcome> {
+    let format = args
+        .format
+        .map(Format::from)
+        .or_else(|| args.out.as_deref().and_then(Format::from_path))
+        .unwrap_or(Format::Markdown);
+    if !matches!(format, Format::Markdown | Format::Html | Format::Json) {
+        anyhow::bail!("history: --format: expected md, html or json");
+    }
+    let templates = Templates::load(args.templates.as_deref())?;
+    let mut inputs = Vec::new();
+    let mut skipped = 0;
+    for (path, named) in json_files(&args.sources)? {
+        match baseline::read_result(&path) {
+            Ok(result) if !result.partial => inputs.extend(trend_inputs(&path, &result)),
+            Err(e) if named => return Err(e.into()),
+            _ => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        eprintln!("history: skipped {skipped} JSON file(s) that are not complete results");
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("history: no complete result in {}", shown(&args.sources));
+    }
+    let bytes = Document::history(inputs).render(format, &templates)?;
+    match &args.out {
+        Some(path) => {
+            output::write(path, &bytes)?;
+            sayln!("history: {}", path.display());
+        }
+        None => {
+            say!("{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
+}
+
+/// The files named, and the `*.json` files under the directories named (sorted), each
+/// with whether it was named.
+fn json_files(sources: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, bool)>> {
+    let mut files = Vec::new();
+    for source in sources {
+        if source.is_dir() {
+            let mut found = Vec::new();
+            walk(source, &mut found)?;
+            found.sort();
+            files.extend(found.into_iter().map(|f| (f, false)));
+        } else {
+            files.push((source.clone(), true));
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("history: cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The runs `result` stands for: itself, or each accepted run of a baseline's history
+/// (the newest is the baseline itself, whose revision is known).
+fn trend_inputs(path: &Path, result: &RunResult) -> Vec<TrendInput> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let revision = result.environment.revision.as_ref().map(|r| r.to_string());
+    result
+        .accepted_runs()
+        .into_iter()
+        .map(|entry| {
+            let own = entry.started_at == result.started_at;
+            TrendInput {
+                scenario: result.scenario.name.clone(),
+                source: match own {
+                    true => name.clone(),
+                    false => format!("{name} (history)"),
+                },
+                revision: revision.clone().filter(|_| own),
+                entry,
+                thresholds: result.scenario.compare.clone(),
+            }
+        })
+        .collect()
+}
