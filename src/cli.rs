@@ -164,15 +164,8 @@ pub struct ReportArgs {
     /// Baseline result to compare with (one result only)
     #[arg(long)]
     pub baseline: Option<PathBuf>,
-    /// Output format [default: from the --out extension, else md]
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
-    /// Output file [default: standard output]
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Directory with report.md.tera and/or report.html.tera replacing the built-in ones
-    #[arg(long)]
-    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -184,7 +177,14 @@ pub struct HistoryArgs {
     /// searched for *.json (such as reports/results/history and baselines)
     #[arg(required = true)]
     pub sources: Vec<PathBuf>,
-    /// Output format: md, html or json [default: from the --out extension, else md]
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where and how `report` and `history` write what they render.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format [default: from the --out extension, else md]
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
     /// Output file [default: standard output]

@@ -7,23 +7,31 @@
 use std::path::{Path, PathBuf};
 
 use llm_loadtest::compare::baseline;
-use llm_loadtest::report::output::{self, Document, Format};
+use llm_loadtest::report::output::{Document, Format};
 use llm_loadtest::report::{Templates, TrendInput};
 use llm_loadtest::result::RunResult;
 
-use super::{say, sayln, Outcome};
+use super::{check_distinct, emit, output_format, Outcome};
 use crate::cli::HistoryArgs;
 
 pub fn execute(args: &HistoryArgs) -> anyhow::Result<Outcome> {
-    let format = args
-        .format
-        .map(Format::from)
-        .or_else(|| args.out.as_deref().and_then(Format::from_path))
-        .unwrap_or(Format::Markdown);
+    let format = output_format(&args.output);
     if !matches!(format, Format::Markdown | Format::Html | Format::Json) {
         anyhow::bail!("history: --format: expected md, html or json");
     }
-    let templates = Templates::load(args.templates.as_deref())?;
+    let named: Vec<(&str, &Path)> = args
+        .sources
+        .iter()
+        .map(|s| ("a source", s.as_path()))
+        .collect();
+    let out: Vec<(&str, &Path)> = args
+        .output
+        .out
+        .iter()
+        .map(|o| ("--out", o.as_path()))
+        .collect();
+    check_distinct(&named, &out)?;
+    let templates = Templates::load(args.output.templates.as_deref())?;
     let mut inputs = Vec::new();
     let mut skipped = 0;
     for (path, named) in json_files(&args.sources)? {
@@ -40,15 +48,7 @@ pub fn execute(args: &HistoryArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("history: no complete result in {}", shown(&args.sources));
     }
     let bytes = Document::history(inputs).render(format, &templates)?;
-    match &args.out {
-        Some(path) => {
-            output::write(path, &bytes)?;
-            sayln!("history: {}", path.display());
-        }
-        None => {
-            say!("{}", String::from_utf8_lossy(&bytes));
-        }
-    }
+    emit(args.output.out.as_deref(), &bytes, "history")?;
     Ok(Outcome::Success)
 }
 

@@ -26,6 +26,31 @@ use tokio::runtime::Runtime;
 
 use crate::cli::{BaselineCommand, Cli, Command};
 
+/// `bytes` written atomically to `out` (and its path said, after `what`), or to standard
+/// output without it.
+fn emit(out: Option<&Path>, bytes: &[u8], what: &str) -> anyhow::Result<()> {
+    match out {
+        Some(path) => {
+            llm_loadtest::report::output::write(path, bytes)?;
+            sayln!("{what}: {}", path.display());
+        }
+        None => {
+            say!("{}", String::from_utf8_lossy(bytes));
+        }
+    }
+    Ok(())
+}
+
+/// The format asked for with `--format`, else the one of `--out`'s extension, else
+/// Markdown.
+fn output_format(args: &crate::cli::OutputArgs) -> llm_loadtest::report::output::Format {
+    use llm_loadtest::report::output::Format;
+    args.format
+        .map(Format::from)
+        .or_else(|| args.out.as_deref().and_then(Format::from_path))
+        .unwrap_or(Format::Markdown)
+}
+
 /// Usage, input or harness error.
 pub const EXIT_USAGE: u8 = 2;
 /// Interrupted by Ctrl-C; a partial result was written.

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use llm_loadtest::compare::{self, baseline, verdict::Policy};
-use llm_loadtest::report::output::{self, Document, Format};
+use llm_loadtest::report::output::{Document, Format};
 use llm_loadtest::report::{Subject, Templates, MAX_RUNS};
 
-use super::{check_distinct, say, sayln, Outcome};
+use super::{check_distinct, emit, output_format, Outcome};
 use crate::cli::ReportArgs;
 
 pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
@@ -20,6 +20,7 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
     let mut inputs: Vec<(&str, &Path)> = args.results.iter().map(|r| (role, r.as_path())).collect();
     inputs.extend(args.baseline.as_deref().map(|b| ("--baseline", b)));
     let outputs: Vec<(&str, &Path)> = args
+        .output
         .out
         .as_deref()
         .map(|o| ("--out", o))
@@ -37,29 +38,18 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Outcome> {
             "--baseline compares one result; several results are shown side by side without it"
         );
     }
-    let templates = Templates::load(args.templates.as_deref())?;
-    let format = args
-        .format
-        .map(Format::from)
-        .or_else(|| args.out.as_deref().and_then(Format::from_path))
+    let templates = Templates::load(args.output.templates.as_deref())?;
+    let format = Some(output_format(&args.output))
         .filter(|f| *f != Format::Junit)
         .unwrap_or(Format::Markdown);
-    if format == Format::Xlsx && args.out.is_none() {
+    if format == Format::Xlsx && args.output.out.is_none() {
         anyhow::bail!("--format xlsx writes a binary workbook: name its file with --out FILE.xlsx");
     }
     let bytes = match &args.results[..] {
         [result] => one_run(result, args, format, &templates)?,
         results => side_by_side(results, format, &templates)?,
     };
-    match &args.out {
-        Some(path) => {
-            output::write(path, &bytes)?;
-            sayln!("report: {}", path.display());
-        }
-        None => {
-            say!("{}", String::from_utf8_lossy(&bytes));
-        }
-    }
+    emit(args.output.out.as_deref(), &bytes, "report")?;
     Ok(Outcome::Success)
 }
 
