@@ -4,11 +4,11 @@
 //! inverse. Chunks are llama.cpp's, byte for byte.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use llm_loadtest::client::StreamTimer;
-use llm_loadtest::metrics::PointAccumulator;
+use llm_loadtest::metrics::{PointAccumulator, TimelineBuilder};
 
 const CHUNKS: usize = 64;
 
@@ -60,7 +60,8 @@ fn per_chunk(c: &mut Criterion) {
 
     let exchange = time_stream(&reads);
     let scheduled = exchange.sent;
-    let mut acc = PointAccumulator::new(false, 512, None);
+    let timeline = TimelineBuilder::new(scheduled, Duration::from_secs(1));
+    let mut acc = PointAccumulator::new(false, 512, None, timeline);
     group.bench_function("aggregate", |b| {
         b.iter(|| acc.add(scheduled, black_box(&exchange)))
     });

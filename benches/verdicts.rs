@@ -17,7 +17,7 @@ use llm_loadtest::client::Exchange;
 use llm_loadtest::compare::baseline::{self, baseline_file};
 use llm_loadtest::compare::verdict::Verdict;
 use llm_loadtest::compare::{self};
-use llm_loadtest::metrics::{add_trial, PointAccumulator, PointFacts};
+use llm_loadtest::metrics::{add_trial, PointAccumulator, PointFacts, TimelineBuilder};
 use llm_loadtest::result::{PointResult, RunResult};
 use llm_loadtest::scenario::{LoadShape, PointSpec};
 use llm_loadtest::sim::offline::{closed_loop, Timeline};
@@ -208,7 +208,8 @@ fn measure(noise: Noise, slowdown: f64, seed: u64) -> PointResult {
         PROMPT_TOKENS,
         OUTPUT_TOKENS,
     );
-    let mut accumulator = PointAccumulator::new(false, PROMPT_TOKENS, None);
+    let timeline = TimelineBuilder::new(start, Duration::from_secs(1));
+    let mut accumulator = PointAccumulator::new(false, PROMPT_TOKENS, None, timeline);
     for timeline in &timelines {
         let exchange = exchange(start, timeline);
         accumulator.add(exchange.sent, &exchange);

@@ -161,8 +161,8 @@ pub fn baseline_file(dir: &Path, scenario: &str) -> PathBuf {
 /// Accepted runs a baseline keeps in its history unless `--keep` says otherwise.
 pub const DEFAULT_KEEP: usize = 10;
 
-/// Makes each complete result the baseline of its scenario, its history the result's
-/// figures followed by the `keep - 1` most recent runs of the baseline it replaces; returns
+/// Makes each complete result the baseline of its scenario (without its points'
+/// timelines), its history the result's figures followed by the `keep - 1` most recent runs of the baseline it replaces; returns
 /// the files written.
 pub fn update(results: &[PathBuf], dir: &Path, keep: usize) -> Result<Vec<PathBuf>, BaselineError> {
     let mut written = Vec::new();
@@ -175,6 +175,10 @@ pub fn update(results: &[PathBuf], dir: &Path, keep: usize) -> Result<Vec<PathBu
             Err(_) => Vec::new(),
         };
         result.history = rotate(HistoryEntry::of(&result), earlier, keep);
+        // A baseline is compared by its figures; its timelines would only lengthen diffs.
+        for point in &mut result.points {
+            point.timeline = None;
+        }
         atomic::write_json(&target, &result)?;
         written.push(target);
     }

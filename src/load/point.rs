@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::{closed, open, progress, Arrivals, Driver, RequestLog, RequestRecord};
-use crate::metrics::{PointAccumulator, PointFacts};
+use crate::metrics::{PointAccumulator, PointFacts, TimelineBuilder};
 use crate::result::CpuTime;
 use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter};
 use crate::secret::Secret;
@@ -27,6 +27,8 @@ pub struct PointSettings<'a> {
     pub arrival_seed: u64,
     /// Scrubbed from error messages before they are stored.
     pub api_key: Option<&'a Secret>,
+    /// Width of the windows of the point's timeline.
+    pub timeline_window: Duration,
     /// Notified when warmup is over and the measured window starts.
     pub measuring: &'a Notify,
 }
@@ -58,13 +60,15 @@ pub async fn run_point(
     let bar = progress::point_bar(&spec.id, settings.stop);
     let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
+    let window_start = Instant::now();
+    let timeline = TimelineBuilder::new(window_start, settings.timeline_window);
     let aggregator = Aggregator {
-        acc: PointAccumulator::new(open_loop, spec.input_tokens, settings.slo),
+        acc: PointAccumulator::new(open_loop, spec.input_tokens, settings.slo, timeline),
         log: std::mem::replace(log, RequestLog::disabled()),
         bar: bar.clone(),
         api_key: settings.api_key.cloned(),
         point: spec.id.clone(),
-        window_start: Instant::now(),
+        window_start,
     };
     let aggregated = aggregator.spawn(rx);
     drive(driver, spec, settings, tx).await;

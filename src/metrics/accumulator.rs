@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::request::TokenSource;
+use super::timeline::{Ended, TimelineBuilder};
 use super::{GoodputCounter, LatencyHistogram, RequestFigures};
 use crate::client::Exchange;
 use crate::result::{
@@ -60,11 +61,18 @@ pub struct PointAccumulator {
     first_sent: Option<Instant>,
     last_end: Option<Instant>,
     goodput: Option<GoodputCounter>,
+    timeline: TimelineBuilder,
 }
 
 impl PointAccumulator {
-    /// `planned_input` is the prompt length the point asked for.
-    pub fn new(open_loop: bool, planned_input: u32, slo: Option<&Slo>) -> Self {
+    /// `planned_input` is the prompt length the point asked for; `timeline` receives
+    /// each request as well.
+    pub fn new(
+        open_loop: bool,
+        planned_input: u32,
+        slo: Option<&Slo>,
+        timeline: TimelineBuilder,
+    ) -> Self {
         Self {
             open_loop,
             planned_input,
@@ -86,6 +94,7 @@ impl PointAccumulator {
             first_sent: None,
             last_end: None,
             goodput: slo.cloned().map(GoodputCounter::new),
+            timeline,
         }
     }
 
@@ -101,6 +110,19 @@ impl PointAccumulator {
         if let Some(g) = &mut self.goodput {
             g.add(figures.as_ref());
         }
+        let gaps = figures.as_ref().map(|f| f.itl_gaps(ex)).unwrap_or_default();
+        let kind = ex.error.as_ref().map(|e| e.kind.to_string());
+        self.timeline.add(&Ended {
+            sent: ex.sent,
+            end: ex.end,
+            send_lag_ms: self.open_loop.then_some(lag_us as f64 / 1000.0),
+            output_tokens: figures.as_ref().map_or(0, |f| u64::from(f.output_tokens)),
+            ttft_ms: figures.as_ref().map(|f| f.ttft_us as f64 / 1000.0),
+            itl_gaps: &gaps,
+            error: figures
+                .is_none()
+                .then(|| kind.as_deref().unwrap_or("unknown")),
+        });
         let Some(f) = figures else {
             self.counts.failed += 1;
             let (kind, message) = ex.error.as_ref().map_or(("unknown".to_owned(), ""), |e| {
@@ -119,7 +141,7 @@ impl PointAccumulator {
         if let Some(tpot) = f.tpot_us {
             self.tpot.record_us(tpot.round() as u64);
         }
-        for (gap_us, count) in f.itl_gaps(ex) {
+        for &(gap_us, count) in &gaps {
             self.itl.record_n_us(gap_us, count);
         }
         if self.open_loop {
@@ -210,6 +232,7 @@ impl PointAccumulator {
                 late_sends: self.late_sends,
             },
             goodput: self.goodput.map(|g| g.finish()),
+            timeline: Some(self.timeline.finish()),
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

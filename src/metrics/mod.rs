@@ -7,6 +7,7 @@ mod encoding;
 mod goodput;
 mod histogram;
 mod request;
+mod timeline;
 mod trials;
 
 pub use accumulator::{PointAccumulator, PointFacts};
@@ -14,4 +15,5 @@ pub use encoding::HistogramError;
 pub use goodput::GoodputCounter;
 pub use histogram::LatencyHistogram;
 pub use request::RequestFigures;
+pub use timeline::{Ended, TimelineBuilder};
 pub use trials::add_trial;

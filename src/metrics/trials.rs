@@ -12,7 +12,7 @@ use crate::result::{
 };
 
 /// Adds `trial` (a point measured once more) to `point`: its trials gain one, its figures
-/// become the pooled ones, its GPU readings and server metrics the latest, and a failure or
+/// become the pooled ones, its GPU readings, server metrics and timeline the latest, and a failure or
 /// interruption of the trial is the point's.
 pub fn add_trial(point: &mut PointResult, trial: PointResult) {
     let mut trials = point.each_trial();
@@ -26,6 +26,9 @@ pub fn add_trial(point: &mut PointResult, trial: PointResult) {
     }
     if trial.server_metrics.is_some() {
         point.server_metrics = trial.server_metrics;
+    }
+    if trial.timeline.is_some() {
+        point.timeline = trial.timeline;
     }
 }
 

@@ -8,6 +8,7 @@ mod environment;
 mod history;
 mod point;
 mod sampled;
+mod timeline;
 mod trial;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use point::{
     TokenStats, LATENCY_NAMES, LATE_SEND_MS,
 };
 pub use sampled::{CpuTime, GpuStats, ServerMetrics};
+pub use timeline::{TimeWindow, Timeline};
 pub use trial::Trial;
 
 pub const SCHEMA_VERSION: u32 = 2;

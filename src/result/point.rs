@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CpuTime, Failure, GpuStats, ServerMetrics, Trial};
+use super::{CpuTime, Failure, GpuStats, ServerMetrics, Timeline, Trial};
 use crate::scenario::Slo;
 
 /// One measured point.
@@ -42,6 +42,9 @@ pub struct PointResult {
     /// The server's Prometheus metrics over the measured window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_metrics: Option<ServerMetrics>,
+    /// The point over time, window by window (of the last trial, when there were several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
     /// Each trial, in the order measured, when the point was measured more than once; the
     /// figures above are then the trials pooled, and GPU readings and server metrics are
     /// those of the last trial.

@@ -120,6 +120,7 @@ impl PointContext<'_> {
             slo: plan.slo.as_ref(),
             arrival_seed: plan.seed.wrapping_add(draw),
             api_key: plan.target.credential.as_ref().map(Credential::secret),
+            timeline_window: plan.timeline_window,
             measuring,
         }
     }

@@ -141,6 +141,7 @@ impl AdhocRun {
                 warmup: self.warmup,
                 trials: self.trials,
                 timeout_s: self.timeout_s,
+                timeline_window_s: 1.0,
             },
             slo: self.slo.clone(),
             thresholds: None,

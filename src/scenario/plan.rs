@@ -97,6 +97,8 @@ pub struct Plan {
     pub points: Vec<PointSpec>,
     pub stop: StopAfter,
     pub timeout: Duration,
+    /// Width of the windows of each point's timeline.
+    pub timeline_window: Duration,
     /// The scenario's prompt seed, or one drawn for this run.
     pub seed: u64,
     /// Every combination of the matrix variables, in order (one empty configuration
@@ -227,6 +229,7 @@ impl Plan {
             monitor: scenario.monitor.clone(),
             stop: stop_after(l.requests, l.duration_s),
             timeout: Duration::from_secs_f64(l.timeout_s),
+            timeline_window: Duration::from_secs_f64(l.timeline_window_s),
             seed,
             server_variables: server_variables(&scenario),
             target,

@@ -247,10 +247,17 @@ pub struct Load {
     /// Per-request timeout in seconds, from send to the last byte.
     #[serde(default = "default_timeout")]
     pub timeout_s: f64,
+    /// Width in seconds of the windows of each point's timeline (requests, throughput,
+    /// TTFT and ITL over time).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub timeline_window_s: f64,
 }
 
 fn one() -> f64 {
     1.0
+}
+fn is_one(value: &f64) -> bool {
+    *value == 1.0
 }
 fn three() -> u32 {
     3

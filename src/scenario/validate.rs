@@ -194,7 +194,14 @@ fn validate_load(s: &Scenario) -> Result<(), FieldError> {
         return err("load.burstiness", "only applies to `arrival: gamma`");
     }
     count_in_range("load.trials", l.trials, MAX_TRIALS, "trials per point")?;
-    in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")
+    in_range("load.timeout_s", l.timeout_s, 0.0, MAX_SECONDS, "seconds")?;
+    in_range(
+        "load.timeline_window_s",
+        l.timeline_window_s,
+        MIN_TIMELINE_WINDOW_S,
+        MAX_SECONDS,
+        "seconds",
+    )
 }
 
 /// The plan (configurations × input lengths × load levels) stays within [`MAX_POINTS`],
@@ -396,6 +403,9 @@ const MAX_RATE: f64 = 1_000_000.0;
 const MAX_BURSTINESS: f64 = 1000.0;
 
 /// `value` must be finite, above `above` and at most `max`.
+/// Narrowest timeline window (a window must hold some requests to mean anything).
+const MIN_TIMELINE_WINDOW_S: f64 = 0.01;
+
 fn in_range(field: &str, value: f64, above: f64, max: f64, unit: &str) -> Result<(), FieldError> {
     if value.is_finite() && value > above && value <= max {
         Ok(())

@@ -474,6 +474,17 @@ fn check_runs_in_chromium() {
     assert_eq!(checked, 5 * 6, "5 point-runs × 6 figures");
 }
 
+/// A fresh simulator run: its points' timelines drawn over time.
+fn check_timelines_in_chromium() {
+    let run = crate::fixture::run(&["run", "scenarios/sim-kv-capacity.json"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = check_in_chromium("sim-timelines", &run.result(), None, 4000);
+    let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
+    for title in ["Requests in flight over time", "TTFT p99 over time"] {
+        assert!(dom.contains(&format!("data-chart=\"{title}\"")), "{title}");
+    }
+}
+
 /// The simulated chunked-prefill × TP sweep: its conclusions listed, each citing points
 /// that the page links to.
 fn check_conclusions_in_chromium() {
@@ -559,6 +570,7 @@ fn html_reports_open_offline_in_headless_chromium() {
     .unwrap();
     check_runs_in_chromium();
     check_conclusions_in_chromium();
+    check_timelines_in_chromium();
     let out = check_in_chromium("llamacpp-sweep", &real_sweep, None, 4000);
     let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
     assert!(dom.contains("Configurations compared") && dom.contains("Servers launched"));

@@ -105,7 +105,19 @@ fn gpu_peak(result: &RunResult) -> Option<(usize, String)> {
     ))
 }
 
-/// The point whose KV cache was fullest, from the server's gauge.
+/// The last value of the series named with `suffix` in a point's server metrics: the
+/// gauges' peaks, or the counters' increases.
+fn server_metric(point: &PointResult, suffix: &str, peaks: bool) -> Option<f64> {
+    let m = point.server_metrics.as_ref()?;
+    let series = if peaks { &m.peaks } else { &m.deltas };
+    series
+        .iter()
+        .find(|(n, _)| n.ends_with(suffix))
+        .map(|(_, v)| *v)
+}
+
+/// The point whose KV cache was fullest, from the server's gauge (of those nearly full,
+/// the one where most requests waited).
 fn kv_peak(result: &RunResult) -> Option<(usize, String)> {
     let gauge = |p: &PointResult| {
         let m = p.server_metrics.as_ref()?;
@@ -120,22 +132,22 @@ fn kv_peak(result: &RunResult) -> Option<(usize, String)> {
             .then(|| (name.clone(), *v))
         })
     };
+    let waiting =
+        |p: &PointResult| server_metric(p, "num_requests_waiting", true).unwrap_or_default();
+    let rank = |p: &PointResult, peak: f64| (peak >= KV_NEAR_FULL, waiting(p), peak);
     let (i, point, (name, peak)) = result
         .points
         .iter()
         .enumerate()
         .filter_map(|(i, p)| Some((i, p, gauge(p)?)))
-        .max_by(|a, b| a.2 .1.total_cmp(&b.2 .1))?;
-    let metric = |suffix: &str, peaks: bool| {
-        let m = point.server_metrics.as_ref()?;
-        let series = if peaks { &m.peaks } else { &m.deltas };
-        series
-            .iter()
-            .find(|(n, _)| n.ends_with(suffix))
-            .map(|(_, v)| *v)
-    };
-    let waiting = metric("num_requests_waiting", true).unwrap_or_default();
-    let preempted = metric("num_preemptions_total", false).unwrap_or_default();
+        .max_by(|a, b| {
+            let (x, y) = (rank(a.1, a.2 .1), rank(b.1, b.2 .1));
+            x.0.cmp(&y.0)
+                .then(x.1.total_cmp(&y.1))
+                .then(x.2.total_cmp(&y.2))
+        })?;
+    let waiting = waiting(point);
+    let preempted = server_metric(point, "num_preemptions_total", false).unwrap_or_default();
     let mut queue = Vec::new();
     if waiting > 0.0 {
         queue.push(format!("up to {waiting:.0} requests waiting"));

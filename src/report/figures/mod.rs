@@ -1,11 +1,13 @@
 //! Which charts a report shows and their data. Per server configuration: throughput and
 //! latency percentiles against the load level, TTFT against the input length. Across
 //! configurations: chunked prefill on vs off (with speed-up) and tensor-parallel scaling.
+//! Over time: each point's timeline.
 //! Baseline figures are overlaid, faded, wherever the baseline has a point with the same id.
 
 mod load;
 mod runs;
 mod sweep;
+mod timeline;
 mod trend;
 
 pub use runs::runs_figures;
@@ -94,6 +96,9 @@ pub fn figures(current: &RunResult, baseline: Option<&RunResult>) -> Vec<FigureG
         groups.push(group);
     }
     if let Some(group) = builder.tensor_parallel(&measured) {
+        groups.push(group);
+    }
+    if let Some(group) = builder.over_time(&measured) {
         groups.push(group);
     }
     groups
