@@ -26,6 +26,8 @@ pub struct PointFacts {
     pub gpu: Vec<GpuStats>,
     /// The server's metrics over the measured window.
     pub server_metrics: Option<ServerMetrics>,
+    /// Per window of the timeline: the mean of each gauge sampled in it.
+    pub gauges: Vec<BTreeMap<String, f64>>,
     /// Why the point was not measured fully (its server died).
     pub failure: Option<Failure>,
 }
@@ -232,7 +234,7 @@ impl PointAccumulator {
                 late_sends: self.late_sends,
             },
             goodput: self.goodput.map(|g| g.finish()),
-            timeline: Some(self.timeline.finish()),
+            timeline: Some(self.timeline.finish(facts.gauges)),
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

@@ -3,6 +3,7 @@
 //! reservoirs until no more can come (two windows later), then turned into percentiles and
 //! dropped, so that a soak of hours holds a few numbers per window, not every request.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -146,8 +147,9 @@ impl TimelineBuilder {
         }
     }
 
-    /// The timeline, the last window as long as the point lasted into it.
-    pub fn finish(mut self) -> Timeline {
+    /// The timeline, the last window as long as the point lasted into it, with the means
+    /// of the gauges sampled in each window (`gauges`, oldest first).
+    pub fn finish(mut self, gauges: Vec<BTreeMap<String, f64>>) -> Timeline {
         let width = self.width.as_secs_f64();
         let end_s = self.last_end.as_secs_f64();
         let mut in_flight: i64 = 0;
@@ -163,6 +165,12 @@ impl TimelineBuilder {
                 open.window.output_tokens_per_s = open.output_tokens as f64 / lasted;
                 std::mem::take(&mut open.window)
             })
+            .zip(
+                gauges
+                    .into_iter()
+                    .chain(std::iter::repeat_with(BTreeMap::new)),
+            )
+            .map(|(window, gauges)| TimeWindow { gauges, ..window })
             .collect();
         Timeline {
             window_s: width,
@@ -211,7 +219,7 @@ mod tests {
             itl_gaps: &[],
             error: Some("http_500"),
         });
-        let timeline = t.finish();
+        let timeline = t.finish(Vec::new());
         let w = &timeline.windows;
         assert_eq!(w.len(), 3);
         assert_eq!((w[0].started, w[0].finished, w[0].in_flight), (1, 0, 1));
@@ -249,7 +257,7 @@ mod tests {
                 .iter()
                 .all(|w| w.ttft.kept.len() <= RESERVOIR && w.itl.kept.len() <= RESERVOIR));
         }
-        let timeline = t.finish();
+        let timeline = t.finish(Vec::new());
         assert_eq!(timeline.windows.len(), 1);
         let p50 = timeline.windows[0].ttft_p50_ms.unwrap();
         assert!((800.0..1200.0).contains(&p50), "{p50}");

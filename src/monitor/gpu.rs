@@ -3,6 +3,8 @@
 //! memory, utilisation, temperature and power, and their summary over a point. No GPU or
 //! no NVML is recorded as unavailable with the reason, never an error.
 
+use std::collections::BTreeMap;
+
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 use nvml_wrapper::error::NvmlError;
 use nvml_wrapper::Nvml;
@@ -111,46 +113,80 @@ pub fn gpu_environment(gpus: &Result<Gpus, GpuError>) -> GpuEnvironment {
     }
 }
 
-/// The readings of one window.
+/// The readings of one window, folded per GPU as they come, so a soak of hours holds a
+/// few figures per GPU.
 #[derive(Debug, Default)]
 pub struct GpuRecorder {
-    readings: Vec<GpuReading>,
+    gpus: BTreeMap<u32, Folded>,
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+/// One GPU's readings so far.
+#[derive(Debug, Default)]
+struct Folded {
+    name: String,
+    samples: u32,
+    memory_total_mib: f64,
+    used_peak: f64,
+    used_sum: f64,
+    utilization: Mean,
+    temperature_max: Option<f64>,
+    power: Mean,
+}
+
+/// A running mean of the readings that have the figure.
+#[derive(Debug, Default)]
+struct Mean {
+    sum: f64,
+    n: u32,
+}
+
+impl Mean {
+    fn add(&mut self, value: Option<f64>) {
+        if let Some(v) = value {
+            self.sum += v;
+            self.n += 1;
+        }
+    }
+
+    fn get(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / f64::from(self.n))
+    }
 }
 
 impl GpuRecorder {
     pub fn add(&mut self, readings: Vec<GpuReading>) {
-        self.readings.extend(readings);
+        for r in readings {
+            let gpu = self.gpus.entry(r.index).or_default();
+            if gpu.samples == 0 {
+                gpu.name = r.name;
+                gpu.memory_total_mib = r.memory_total_mib;
+            }
+            gpu.samples += 1;
+            gpu.used_peak = gpu.used_peak.max(r.memory_used_mib);
+            gpu.used_sum += r.memory_used_mib;
+            gpu.utilization.add(r.utilization_pct);
+            gpu.power.add(r.power_w);
+            gpu.temperature_max = match (gpu.temperature_max, r.temperature_c) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
     }
 
     /// Per GPU: peak and mean memory used, mean utilisation, highest temperature, mean power.
     pub fn summary(&self) -> Vec<GpuStats> {
-        let mut indices: Vec<u32> = self.readings.iter().map(|r| r.index).collect();
-        indices.sort_unstable();
-        indices.dedup();
-        indices
-            .into_iter()
-            .map(|index| {
-                let of: Vec<&GpuReading> =
-                    self.readings.iter().filter(|r| r.index == index).collect();
-                let figures = |f: fn(&GpuReading) -> Option<f64>| -> Vec<f64> {
-                    of.iter().filter_map(|r| f(r)).collect()
-                };
-                let used = figures(|r| Some(r.memory_used_mib));
-                GpuStats {
-                    index,
-                    name: of[0].name.clone(),
-                    samples: of.len() as u32,
-                    memory_used_peak_mib: used.iter().copied().fold(0.0, f64::max),
-                    memory_used_mean_mib: mean(&used).unwrap_or_default(),
-                    memory_total_mib: of[0].memory_total_mib,
-                    utilization_mean_pct: mean(&figures(|r| r.utilization_pct)),
-                    temperature_max_c: figures(|r| r.temperature_c).into_iter().reduce(f64::max),
-                    power_mean_w: mean(&figures(|r| r.power_w)),
-                }
+        self.gpus
+            .iter()
+            .map(|(&index, g)| GpuStats {
+                index,
+                name: g.name.clone(),
+                samples: g.samples,
+                memory_used_peak_mib: g.used_peak,
+                memory_used_mean_mib: g.used_sum / f64::from(g.samples.max(1)),
+                memory_total_mib: g.memory_total_mib,
+                utilization_mean_pct: g.utilization.get(),
+                temperature_max_c: g.temperature_max,
+                power_mean_w: g.power.get(),
             })
             .collect()
     }

@@ -75,6 +75,7 @@ impl<'a> PointContext<'a> {
                 metrics_interval: Duration::from_millis(sampling.metrics_interval_ms),
                 gpus: shared.gpus.clone(),
                 gpu_interval: Duration::from_millis(sampling.gpu_interval_ms),
+                timeline_window: plan.timeline_window,
             },
             plan,
             shared,
@@ -177,7 +178,7 @@ pub(super) async fn measure(
         done.cancel();
         measured
     };
-    let (measured, (server_metrics, gpu), death) = tokio::join!(
+    let (measured, sampled, death) = tokio::join!(
         load,
         ctx.monitor.watch(&measuring, &done),
         session.watch(&done, &stop_point)
@@ -190,8 +191,9 @@ pub(super) async fn measure(
         eprintln!("{}: {failure}", spec.id);
     }
     let facts = PointFacts {
-        gpu,
-        server_metrics,
+        gpu: sampled.gpu,
+        server_metrics: sampled.server_metrics,
+        gauges: sampled.gauges,
         failure,
         ..measured.facts
     };

@@ -86,28 +86,50 @@ fn parse(text: &str) -> Result<Reading, ScrapeError> {
     Ok(reading)
 }
 
-/// The scrapes of one window.
+/// The scrapes of one window, folded as they come (the first and last for the counters'
+/// increases, each gauge's peak, sum and count), so a soak of hours holds one scrape's
+/// worth of figures.
 #[derive(Debug, Default)]
 pub struct MetricsRecorder {
-    readings: Vec<Reading>,
+    first: Option<Reading>,
+    last: Option<Reading>,
+    peaks: BTreeMap<String, f64>,
+    sums: BTreeMap<String, (f64, u32)>,
+    scrapes: u32,
     failed: u32,
 }
 
 impl MetricsRecorder {
-    /// Adds one scrape's text, or a failed scrape.
-    pub fn add(&mut self, scrape: Result<String, ScrapeError>) {
-        match scrape.and_then(|text| parse(&text)) {
-            Ok(reading) => self.readings.push(reading),
+    /// Adds one scrape's text, or a failed scrape; returns its gauges.
+    pub fn add(&mut self, scrape: Result<String, ScrapeError>) -> BTreeMap<String, f64> {
+        let reading = match scrape.and_then(|text| parse(&text)) {
+            Ok(reading) => reading,
             Err(e) => {
                 tracing::debug!("cannot read the server's metrics: {e}");
                 self.failed += 1;
+                return BTreeMap::new();
             }
+        };
+        self.scrapes += 1;
+        for (name, &v) in &reading.gauges {
+            let peak = self.peaks.entry(name.clone()).or_insert(v);
+            *peak = f64::max(*peak, v);
+            let (sum, n) = self.sums.entry(name.clone()).or_default();
+            *sum += v;
+            *n += 1;
         }
+        let gauges = reading.gauges.clone();
+        match self.first {
+            None => self.first = Some(reading),
+            Some(_) => self.last = Some(reading),
+        }
+        gauges
     }
 
     /// The window's summary; `None` when no scrape succeeded.
     pub fn summary(&self) -> Option<ServerMetrics> {
-        let (first, last) = (self.readings.first()?, self.readings.last()?);
+        let first = self.first.as_ref()?;
+        let last = self.last.as_ref().unwrap_or(first);
         let deltas: BTreeMap<String, f64> = last
             .counters
             .iter()
@@ -117,20 +139,11 @@ impl MetricsRecorder {
                 (end >= start).then(|| (name.clone(), end - start))
             })
             .collect();
-        let mut peaks = BTreeMap::new();
-        let mut sums: BTreeMap<String, (f64, u32)> = BTreeMap::new();
-        for reading in &self.readings {
-            for (name, &v) in &reading.gauges {
-                let peak = peaks.entry(name.clone()).or_insert(v);
-                *peak = f64::max(*peak, v);
-                let (sum, n) = sums.entry(name.clone()).or_default();
-                *sum += v;
-                *n += 1;
-            }
-        }
-        let means = sums
-            .into_iter()
-            .map(|(name, (sum, n))| (name, sum / f64::from(n)))
+        let peaks = self.peaks.clone();
+        let means = self
+            .sums
+            .iter()
+            .map(|(name, (sum, n))| (name.clone(), sum / f64::from(*n)))
             .collect();
         let mut derived = BTreeMap::new();
         // vLLM's own prefix cache (V1), else its older GPU-cache names; not a connector's.
@@ -145,7 +158,7 @@ impl MetricsRecorder {
             }
         }
         Some(ServerMetrics {
-            scrapes: self.readings.len() as u32,
+            scrapes: self.scrapes,
             failed_scrapes: self.failed,
             deltas,
             peaks,

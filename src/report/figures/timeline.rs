@@ -1,6 +1,7 @@
 //! The charts of the points over time (their timelines): requests in flight, output
-//! tokens/s, TTFT p99 and ITL p99 window by window, one line per point (up to eight), each
-//! on its own time axis from the start of its measured window.
+//! tokens/s, TTFT p99, ITL p99 and the server's KV-cache use window by window, one line
+//! per point (up to eight), each on its own time axis from the start of its measured
+//! window.
 
 use super::{Builder, FigureGroup};
 use crate::report::chart::{Line, LineChart, XAxis, PALETTE};
@@ -8,8 +9,25 @@ use crate::result::{PointResult, TimeWindow};
 
 type Read = fn(&TimeWindow) -> Option<f64>;
 
-/// The figures drawn over time, with their titles and axes.
-const SERIES: [(&str, &str, Read); 4] = [
+/// The KV-cache gauge of a window, in percent (vLLM, SGLang, llama.cpp names).
+fn kv_cache_pct(w: &TimeWindow) -> Option<f64> {
+    w.gauges
+        .iter()
+        .find(|(name, _)| {
+            [
+                "kv_cache_usage_perc",
+                "gpu_cache_usage_perc",
+                "kv_cache_usage_ratio",
+            ]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+        })
+        .map(|(_, v)| 100.0 * v)
+}
+
+/// The figures drawn over time, with their titles and axes; the KV cache only when the
+/// server's metrics have it.
+const SERIES: [(&str, &str, Read); 5] = [
     ("Requests in flight over time", "requests in flight", |w| {
         Some(f64::from(w.in_flight))
     }),
@@ -18,6 +36,11 @@ const SERIES: [(&str, &str, Read); 4] = [
     }),
     ("TTFT p99 over time", "TTFT p99 (ms)", |w| w.ttft_p99_ms),
     ("ITL p99 over time", "ITL p99 (ms)", |w| w.itl_p99_ms),
+    (
+        "KV cache usage over time",
+        "KV cache used (%)",
+        kv_cache_pct,
+    ),
 ];
 
 impl Builder<'_> {
@@ -33,6 +56,14 @@ impl Builder<'_> {
         }
         let figures = SERIES
             .iter()
+            .filter(|(_, _, read)| {
+                timed.iter().any(|p| {
+                    p.timeline
+                        .iter()
+                        .flat_map(|t| &t.windows)
+                        .any(|w| read(w).is_some())
+                })
+            })
             .map(|&(title, y_title, read)| {
                 let chart = LineChart {
                     x: XAxis::Numeric {
