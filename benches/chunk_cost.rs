@@ -61,7 +61,7 @@ fn per_chunk(c: &mut Criterion) {
     let exchange = time_stream(&reads);
     let scheduled = exchange.sent;
     let timeline = TimelineBuilder::new(scheduled, Duration::from_secs(1));
-    let mut acc = PointAccumulator::new(false, 512, None, timeline);
+    let mut acc = PointAccumulator::new(false, 512, None, Some(timeline));
     group.bench_function("aggregate", |b| {
         b.iter(|| acc.add(scheduled, black_box(&exchange)))
     });

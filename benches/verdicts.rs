@@ -209,7 +209,7 @@ fn measure(noise: Noise, slowdown: f64, seed: u64) -> PointResult {
         OUTPUT_TOKENS,
     );
     let timeline = TimelineBuilder::new(start, Duration::from_secs(1));
-    let mut accumulator = PointAccumulator::new(false, PROMPT_TOKENS, None, timeline);
+    let mut accumulator = PointAccumulator::new(false, PROMPT_TOKENS, None, Some(timeline));
     for timeline in &timelines {
         let exchange = exchange(start, timeline);
         accumulator.add(exchange.sent, &exchange);

@@ -1,6 +1,6 @@
 //! Load generation: closed loop (a fixed number of requests in flight) and open loop
 //! (requests started on a schedule drawn from an arrival distribution), warmup, per-request
-//! timeout and cancellation. Workers only send and time; every finished request goes as a
+//! timeout and cancellation; either in stages whose level moves over time. Workers only send and time; every finished request goes as a
 //! [`RequestRecord`] over a channel to the point's single aggregator.
 
 mod arrival;
@@ -10,6 +10,7 @@ mod open;
 mod point;
 mod progress;
 mod record;
+mod staged;
 
 pub use arrival::Arrivals;
 pub use driver::Driver;

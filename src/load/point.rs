@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use super::{closed, open, progress, Arrivals, Driver, RequestLog, RequestRecord};
-use crate::metrics::{PointAccumulator, PointFacts, TimelineBuilder};
+use super::{closed, open, progress, staged, Arrivals, Driver, RequestLog, RequestRecord};
+use crate::metrics::{PointAccumulator, PointFacts, StageSplit, TimelineBuilder};
 use crate::result::CpuTime;
-use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter};
+use crate::result::StageResult;
+use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, Unit};
 use crate::secret::Secret;
 
 /// Most warmup requests in flight at once for an open-loop point.
@@ -36,8 +37,32 @@ pub struct PointSettings<'a> {
 /// A point's requests folded, with what the load generator knows of its window.
 pub struct MeasuredPoint {
     pub accumulator: PointAccumulator,
+    /// A staged point's figures per stage (empty otherwise).
+    pub stages: Vec<StageResult>,
     /// The window's CPU time and whether it was interrupted; the runner adds its samples.
     pub facts: PointFacts,
+}
+
+/// Keep-alive connections to open before the window: the requests in flight at most.
+fn connections(spec: &PointSpec, stop: StopAfter) -> u32 {
+    match &spec.shape {
+        LoadShape::Closed { concurrency } => match stop {
+            StopAfter::Requests(n) => (*concurrency).min(n),
+            StopAfter::Duration(_) => *concurrency,
+        },
+        LoadShape::Staged { stages, .. } if stages.unit == Unit::Concurrency => {
+            stages.peak().round() as u32
+        }
+        _ => 0,
+    }
+}
+
+fn is_open_loop(spec: &PointSpec) -> bool {
+    match &spec.shape {
+        LoadShape::Open { .. } => true,
+        LoadShape::Staged { stages, .. } => stages.unit == Unit::Rate,
+        LoadShape::Closed { .. } => false,
+    }
 }
 
 /// Runs warmup and the measured window of `spec`.
@@ -48,22 +73,28 @@ pub async fn run_point(
     log: &mut RequestLog,
 ) -> MeasuredPoint {
     warm_up(driver, spec, settings).await;
-    if let LoadShape::Closed { concurrency } = spec.shape {
-        let connections = match settings.stop {
-            StopAfter::Requests(n) => concurrency.min(n),
-            StopAfter::Duration(_) => concurrency,
-        };
-        driver.preconnect(connections).await;
-    }
+    driver.preconnect(connections(spec, settings.stop)).await;
     settings.measuring.notify_one();
-    let open_loop = matches!(spec.shape, LoadShape::Open { .. });
+    let open_loop = is_open_loop(spec);
     let bar = progress::point_bar(&spec.id, settings.stop);
     let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
     let window_start = Instant::now();
     let timeline = TimelineBuilder::new(window_start, settings.timeline_window);
+    let (input, slo) = (spec.input_tokens, settings.slo);
+    let split = match &spec.shape {
+        LoadShape::Staged { stages, .. } => Some(StageSplit::new(
+            stages.clone(),
+            window_start,
+            open_loop,
+            input,
+            slo,
+        )),
+        _ => None,
+    };
     let aggregator = Aggregator {
-        acc: PointAccumulator::new(open_loop, spec.input_tokens, settings.slo, timeline),
+        acc: PointAccumulator::new(open_loop, input, slo, Some(timeline)),
+        split,
         log: std::mem::replace(log, RequestLog::disabled()),
         bar: bar.clone(),
         api_key: settings.api_key.cloned(),
@@ -72,11 +103,12 @@ pub async fn run_point(
     };
     let aggregated = aggregator.spawn(rx);
     drive(driver, spec, settings, tx).await;
-    let (accumulator, mut folded_log) = aggregated
+    let folded = aggregated
         .await
         .expect("the aggregator thread ends with its records");
     let cpu = CpuTime::now() - cpu_before;
     bar.finish_and_clear();
+    let mut folded_log = folded.log;
     if let Err(e) = folded_log.flush() {
         tracing::warn!("cannot write the request log: {e}");
     }
@@ -86,7 +118,11 @@ pub async fn run_point(
         partial: driver.cancel.is_cancelled(),
         ..PointFacts::default()
     };
-    MeasuredPoint { accumulator, facts }
+    MeasuredPoint {
+        accumulator: folded.acc,
+        stages: folded.split.map(|s| s.finish(spec)).unwrap_or_default(),
+        facts,
+    }
 }
 
 /// Warmup requests, discarded, at the point's concurrency (open loop: a few at a time).
@@ -96,7 +132,7 @@ async fn warm_up(driver: &Driver<'_>, spec: &PointSpec, settings: &PointSettings
     }
     let concurrency = match spec.shape {
         LoadShape::Closed { concurrency } => concurrency,
-        LoadShape::Open { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
+        LoadShape::Open { .. } | LoadShape::Staged { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
     }
     .min(settings.warmup);
     // Warmup records are dropped unread: the receiver goes at once.
@@ -113,17 +149,28 @@ async fn drive(
     tx: mpsc::UnboundedSender<RequestRecord>,
 ) {
     let tokens = settings.content_tokens;
-    match spec.shape {
+    match &spec.shape {
         LoadShape::Closed { concurrency } => {
-            closed::run(driver, tokens, concurrency, settings.stop, &tx).await
+            closed::run(driver, tokens, *concurrency, settings.stop, &tx).await
         }
         LoadShape::Open {
             rate,
             arrival,
             burstiness,
         } => {
-            let arrivals = Arrivals::new(rate, arrival, burstiness, settings.arrival_seed);
-            open::run(driver, tokens, arrivals, settings.stop, &tx).await
+            let arrivals = Arrivals::new(*rate, *arrival, *burstiness, settings.arrival_seed);
+            open::run(driver, tokens, open::fixed(arrivals, settings.stop), &tx).await
+        }
+        LoadShape::Staged { stages, .. } if stages.unit == Unit::Concurrency => {
+            staged::run(driver, tokens, stages, &tx).await
+        }
+        LoadShape::Staged {
+            stages,
+            arrival,
+            burstiness,
+        } => {
+            let unit = Arrivals::new(1.0, *arrival, *burstiness, settings.arrival_seed);
+            open::run(driver, tokens, open::staged(stages, unit), &tx).await
         }
     }
 }
@@ -134,6 +181,8 @@ const AGGREGATOR_PERIOD: Duration = Duration::from_millis(50);
 /// Folds a point's records into its figures and the request log, off the timing thread.
 struct Aggregator {
     acc: PointAccumulator,
+    /// A staged point's stages, folded apart as well.
+    split: Option<StageSplit>,
     log: RequestLog,
     bar: indicatif::ProgressBar,
     api_key: Option<Secret>,
@@ -141,12 +190,16 @@ struct Aggregator {
     window_start: Instant,
 }
 
+/// What the aggregator folded.
+struct Folded {
+    acc: PointAccumulator,
+    split: Option<StageSplit>,
+    log: RequestLog,
+}
+
 impl Aggregator {
     /// Folds `records` on a thread of its own; the receiver yields the fold at the end.
-    fn spawn(
-        self,
-        records: mpsc::UnboundedReceiver<RequestRecord>,
-    ) -> oneshot::Receiver<(PointAccumulator, RequestLog)> {
+    fn spawn(self, records: mpsc::UnboundedReceiver<RequestRecord>) -> oneshot::Receiver<Folded> {
         let (folded, aggregated) = oneshot::channel();
         std::thread::Builder::new()
             .name("llm-loadtest-aggregator".into())
@@ -158,10 +211,7 @@ impl Aggregator {
     }
 
     /// Folds records until every sender is gone.
-    fn fold(
-        mut self,
-        mut records: mpsc::UnboundedReceiver<RequestRecord>,
-    ) -> (PointAccumulator, RequestLog) {
+    fn fold(mut self, mut records: mpsc::UnboundedReceiver<RequestRecord>) -> Folded {
         loop {
             let mut record = match records.try_recv() {
                 Ok(record) => record,
@@ -175,11 +225,18 @@ impl Aggregator {
                 error.message = key.scrub(&error.message);
             }
             self.acc.add(record.scheduled, &record.exchange);
+            if let Some(split) = &mut self.split {
+                split.add(record.scheduled, &record.exchange);
+            }
             if let Err(e) = self.log.write(&self.point, self.window_start, &record) {
                 tracing::warn!("cannot write the request log: {e}");
             }
             self.bar.inc(1);
         }
-        (self.acc, self.log)
+        Folded {
+            acc: self.acc,
+            split: self.split,
+            log: self.log,
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::{GoodputCounter, LatencyHistogram, RequestFigures};
 use crate::client::Exchange;
 use crate::result::{
     CpuTime, Failure, GpuStats, Latencies, PointResult, RequestCounts, Schedule, ServerMetrics,
-    Throughput, TokenStats, LATE_SEND_MS,
+    StageResult, Throughput, TokenStats, LATE_SEND_MS,
 };
 use crate::scenario::{PointSpec, Slo};
 
@@ -63,17 +63,17 @@ pub struct PointAccumulator {
     first_sent: Option<Instant>,
     last_end: Option<Instant>,
     goodput: Option<GoodputCounter>,
-    timeline: TimelineBuilder,
+    timeline: Option<TimelineBuilder>,
 }
 
 impl PointAccumulator {
-    /// `planned_input` is the prompt length the point asked for; `timeline` receives
-    /// each request as well.
+    /// `planned_input` is the prompt length the point asked for; `timeline`, when given,
+    /// receives each request as well.
     pub fn new(
         open_loop: bool,
         planned_input: u32,
         slo: Option<&Slo>,
-        timeline: TimelineBuilder,
+        timeline: Option<TimelineBuilder>,
     ) -> Self {
         Self {
             open_loop,
@@ -113,18 +113,7 @@ impl PointAccumulator {
             g.add(figures.as_ref());
         }
         let gaps = figures.as_ref().map(|f| f.itl_gaps(ex)).unwrap_or_default();
-        let kind = ex.error.as_ref().map(|e| e.kind.to_string());
-        self.timeline.add(&Ended {
-            sent: ex.sent,
-            end: ex.end,
-            send_lag_ms: self.open_loop.then_some(lag_us as f64 / 1000.0),
-            output_tokens: figures.as_ref().map_or(0, |f| u64::from(f.output_tokens)),
-            ttft_ms: figures.as_ref().map(|f| f.ttft_us as f64 / 1000.0),
-            itl_gaps: &gaps,
-            error: figures
-                .is_none()
-                .then(|| kind.as_deref().unwrap_or("unknown")),
-        });
+        self.time(ex, figures.as_ref(), lag_us, &gaps);
         let Some(f) = figures else {
             self.counts.failed += 1;
             let (kind, message) = ex.error.as_ref().map_or(("unknown".to_owned(), ""), |e| {
@@ -163,6 +152,45 @@ impl PointAccumulator {
         }
         if let Some(cached) = ex.usage.and_then(|u| u.cached_tokens) {
             self.cached_max = Some(self.cached_max.map_or(cached, |c| c.max(cached)));
+        }
+    }
+
+    /// Adds a request to the timeline, when there is one.
+    fn time(
+        &mut self,
+        ex: &Exchange,
+        figures: Option<&RequestFigures>,
+        lag_us: u64,
+        gaps: &[(u64, u64)],
+    ) {
+        let Some(timeline) = &mut self.timeline else {
+            return;
+        };
+        let kind = ex.error.as_ref().map(|e| e.kind.to_string());
+        timeline.add(&Ended {
+            sent: ex.sent,
+            end: ex.end,
+            send_lag_ms: self.open_loop.then_some(lag_us as f64 / 1000.0),
+            output_tokens: figures.map_or(0, |f| u64::from(f.output_tokens)),
+            ttft_ms: figures.map(|f| f.ttft_us as f64 / 1000.0),
+            itl_gaps: gaps,
+            error: figures
+                .is_none()
+                .then(|| kind.as_deref().unwrap_or("unknown")),
+        });
+    }
+
+    /// What one stage of a staged point measured: its requests, throughput, latencies and
+    /// goodput (`stage` gives its place and levels).
+    pub fn finish_stage(self, spec: &PointSpec, stage: StageResult) -> StageResult {
+        let p = self.finish(spec, PointFacts::default());
+        StageResult {
+            requests: p.requests,
+            duration_s: p.duration_s,
+            throughput: p.throughput,
+            latency_ms: p.latency_ms,
+            goodput: p.goodput,
+            ..stage
         }
     }
 
@@ -234,7 +262,8 @@ impl PointAccumulator {
                 late_sends: self.late_sends,
             },
             goodput: self.goodput.map(|g| g.finish()),
-            timeline: Some(self.timeline.finish(facts.gauges)),
+            timeline: self.timeline.map(|t| t.finish(facts.gauges)),
+            stages: Vec::new(),
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

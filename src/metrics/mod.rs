@@ -7,6 +7,7 @@ mod encoding;
 mod goodput;
 mod histogram;
 mod request;
+mod stages;
 mod timeline;
 mod trials;
 
@@ -15,5 +16,6 @@ pub use encoding::HistogramError;
 pub use goodput::GoodputCounter;
 pub use histogram::LatencyHistogram;
 pub use request::RequestFigures;
+pub use stages::StageSplit;
 pub use timeline::{Ended, TimelineBuilder};
 pub use trials::add_trial;

@@ -12,7 +12,7 @@ use crate::result::{
 };
 
 /// Adds `trial` (a point measured once more) to `point`: its trials gain one, its figures
-/// become the pooled ones, its GPU readings, server metrics and timeline the latest, and a failure or
+/// become the pooled ones, its GPU readings, server metrics, timeline and stages the latest, and a failure or
 /// interruption of the trial is the point's.
 pub fn add_trial(point: &mut PointResult, trial: PointResult) {
     let mut trials = point.each_trial();
@@ -29,6 +29,7 @@ pub fn add_trial(point: &mut PointResult, trial: PointResult) {
     }
     if trial.timeline.is_some() {
         point.timeline = trial.timeline;
+        point.stages = trial.stages;
     }
 }
 

@@ -11,7 +11,7 @@ use super::format::{change, latency_label, value};
 use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::Row;
 use crate::result::{
-    Failure, Goodput, GpuStats, PointResult, ServerMetrics, Summary, LATENCY_NAMES,
+    Failure, Goodput, GpuStats, PointResult, ServerMetrics, StageResult, Summary, LATENCY_NAMES,
 };
 
 /// A comparison row as shown.
@@ -66,6 +66,8 @@ pub struct PointView {
     /// Peak GPU memory used over all GPUs, MiB.
     pub gpu_vram_peak_mib: Option<f64>,
     pub server_metrics: Option<ServerMetrics>,
+    /// A staged point's stages.
+    pub stages: Vec<StageResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,5 +179,6 @@ pub(super) fn point_view(index: usize, p: &PointResult) -> PointView {
         gpu: p.gpu.clone(),
         gpu_vram_peak_mib: p.gpu_vram_peak_mib(),
         server_metrics: p.server_metrics.clone(),
+        stages: p.stages.clone(),
     }
 }

@@ -45,11 +45,34 @@ pub struct PointResult {
     /// The point over time, window by window (of the last trial, when there were several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,
+    /// A staged point's figures per stage (of the last trial, when there were several).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageResult>,
     /// Each trial, in the order measured, when the point was measured more than once; the
     /// figures above are then the trials pooled, and GPU readings and server metrics are
     /// those of the last trial.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trials: Vec<Trial>,
+}
+
+/// What one stage of a staged point measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StageResult {
+    /// Position among the point's stages, from 0.
+    pub index: usize,
+    /// When the stage started and ended, seconds from the start of the measured window.
+    pub start_s: f64,
+    pub end_s: f64,
+    /// The level (requests in flight, or per second) at its start and at its end.
+    pub from: f64,
+    pub to: f64,
+    /// Of the requests sent during the stage.
+    pub requests: RequestCounts,
+    pub duration_s: f64,
+    pub throughput: Throughput,
+    pub latency_ms: Latencies,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<Goodput>,
 }
 
 impl PointResult {

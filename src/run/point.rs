@@ -197,5 +197,7 @@ pub(super) async fn measure(
         failure,
         ..measured.facts
     };
-    measured.accumulator.finish(spec, facts)
+    let mut result = measured.accumulator.finish(spec, facts);
+    result.stages = measured.stages;
+    result
 }

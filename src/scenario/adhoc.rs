@@ -136,6 +136,8 @@ impl AdhocRun {
                 rate,
                 arrival: self.arrival.unwrap_or_default(),
                 burstiness: self.burstiness.unwrap_or(1.0),
+                shape: None,
+                stages: None,
                 requests,
                 duration_s,
                 warmup: self.warmup,

@@ -7,6 +7,7 @@ mod adhoc;
 mod file;
 mod plan;
 mod server_spec;
+mod stages;
 mod template;
 mod thresholds;
 mod types;
@@ -17,6 +18,7 @@ pub use file::{load_file, parse_str, ScenarioError};
 pub use plan::{
     point_id, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource, StopAfter,
 };
+pub use stages::{Shape, Stages, Unit};
 pub use template::{placeholders, substitute, PlaceholderError};
 pub use thresholds::{thresholds_of, Stat, Threshold, ThresholdError};
 pub use types::*;

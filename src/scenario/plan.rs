@@ -11,7 +11,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::validate::PORT_PLACEHOLDER;
-use super::{Api, Arrival, MonitorSpec, Scenario, ScenarioError, ServerSpec, Slo, TokenizerChoice};
+use super::{
+    Api, Arrival, MonitorSpec, Scenario, ScenarioError, ServerSpec, Slo, Stages, TokenizerChoice,
+    Unit,
+};
 use crate::secret::{redacted, redacted_text, take_credential, Credential, Secret};
 
 /// The server under test, ready to use.
@@ -26,13 +29,19 @@ pub struct ResolvedTarget {
 }
 
 /// How requests are started during a point.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LoadShape {
     /// Keep `concurrency` requests in flight.
     Closed { concurrency: u32 },
     /// Start requests at `rate` per second with the given inter-arrival distribution.
     Open {
         rate: f64,
+        arrival: Arrival,
+        burstiness: f64,
+    },
+    /// Levels that move over time (closed loop or open loop by the stages' unit).
+    Staged {
+        stages: std::sync::Arc<Stages>,
         arrival: Arrival,
         burstiness: f64,
     },
@@ -227,7 +236,7 @@ impl Plan {
             trials: l.trials,
             slo: scenario.slo.clone(),
             monitor: scenario.monitor.clone(),
-            stop: stop_after(l.requests, l.duration_s),
+            stop: stop_after(l),
             timeout: Duration::from_secs_f64(l.timeout_s),
             timeline_window: Duration::from_secs_f64(l.timeline_window_s),
             seed,
@@ -301,37 +310,85 @@ fn server_source(scenario: &Scenario) -> ServerSource {
     }
 }
 
-fn stop_after(requests: Option<u32>, duration_s: Option<f64>) -> StopAfter {
-    match (requests, duration_s) {
+fn stop_after(l: &super::Load) -> StopAfter {
+    let staged: Option<f64> = l
+        .stages
+        .as_ref()
+        .map(|s| s.iter().map(|s| s.duration_s).sum());
+    match (l.requests, l.duration_s.or(staged)) {
         (Some(n), _) => StopAfter::Requests(n),
         (None, Some(d)) => StopAfter::Duration(Duration::from_secs_f64(d)),
-        (None, None) => unreachable!("validated: one of requests or duration_s"),
+        (None, None) => unreachable!("validated: one of requests, duration_s or stages"),
     }
 }
 
-/// The load levels of a point, each with its parameter name and value.
-fn load_shapes(scenario: &Scenario) -> Vec<(&'static str, Value, LoadShape)> {
+/// The load of each point (per configuration and input length): the parameters that name
+/// it and its shape.
+fn load_shapes(scenario: &Scenario) -> Vec<(Vec<(&'static str, Value)>, LoadShape)> {
     let l = &scenario.load;
-    match (&l.concurrency, &l.rate) {
+    if let Some(stages) = &l.stages {
+        let unit = match stages.first().and_then(|s| s.concurrency) {
+            Some(_) => Unit::Concurrency,
+            None => Unit::Rate,
+        };
+        let steps = stages
+            .iter()
+            .map(|s| {
+                let level = s.concurrency.map(f64::from).or(s.rate).unwrap_or_default();
+                (Duration::from_secs_f64(s.duration_s), level)
+            })
+            .collect();
+        let stages = Stages {
+            name: "custom".into(),
+            unit,
+            steps,
+        };
+        return vec![(vec![("stages", "custom".into())], staged(l, stages))];
+    }
+    let levels: Vec<(&'static str, Value, f64)> = match (&l.concurrency, &l.rate) {
         (Some(levels), _) => levels
             .iter()
-            .map(|&c| {
-                let shape = LoadShape::Closed { concurrency: c };
-                ("concurrency", c.into(), shape)
-            })
+            .map(|&c| ("concurrency", c.into(), f64::from(c)))
             .collect(),
-        (None, Some(rates)) => rates
-            .iter()
-            .map(|&r| {
-                let shape = LoadShape::Open {
-                    rate: r,
+        (None, Some(rates)) => rates.iter().map(|&r| ("rate", r.into(), r)).collect(),
+        (None, None) => unreachable!("validated: one of concurrency, rate or stages"),
+    };
+    levels
+        .into_iter()
+        .map(|(key, value, level)| {
+            let unit = if key == "rate" {
+                Unit::Rate
+            } else {
+                Unit::Concurrency
+            };
+            let shape = match l.shape {
+                Some(shape) => {
+                    let total = Duration::from_secs_f64(l.duration_s.unwrap_or_default());
+                    let stages = Stages::of_shape(shape, unit, level, total);
+                    return (
+                        vec![(key, value), ("shape", shape.name().into())],
+                        staged(l, stages),
+                    );
+                }
+                None if unit == Unit::Rate => LoadShape::Open {
+                    rate: level,
                     arrival: l.arrival,
                     burstiness: l.burstiness,
-                };
-                ("rate", r.into(), shape)
-            })
-            .collect(),
-        (None, None) => unreachable!("validated: one of concurrency or rate"),
+                },
+                None => LoadShape::Closed {
+                    concurrency: level as u32,
+                },
+            };
+            (vec![(key, value)], shape)
+        })
+        .collect()
+}
+
+fn staged(l: &super::Load, stages: Stages) -> LoadShape {
+    LoadShape::Staged {
+        stages: std::sync::Arc::new(stages),
+        arrival: l.arrival,
+        burstiness: l.burstiness,
     }
 }
 
@@ -344,15 +401,17 @@ fn expand_points(
     let mut points = Vec::new();
     for (configuration, values) in configurations.iter().enumerate() {
         for &input_tokens in &scenario.workload.input_tokens {
-            for (key, value, shape) in &shapes {
+            for (named, shape) in &shapes {
                 let mut params = values.clone();
                 params.insert("input_tokens".to_owned(), Value::from(input_tokens));
-                params.insert((*key).to_owned(), value.clone());
+                for (key, value) in named {
+                    params.insert((*key).to_owned(), value.clone());
+                }
                 points.push(PointSpec {
                     id: point_id(&params),
                     params,
                     input_tokens,
-                    shape: *shape,
+                    shape: shape.clone(),
                     configuration,
                 });
             }

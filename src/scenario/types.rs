@@ -230,6 +230,15 @@ pub struct Load {
     /// Gamma shape for `arrival: gamma` (1 = Poisson, < 1 burstier, > 1 smoother).
     #[serde(default = "one")]
     pub burstiness: f64,
+    /// A named shape around each level of `concurrency` or `rate` over `duration_s`:
+    /// `smoke`, `load`, `stress`, `spike`, `soak` or `breakpoint` (k6's test types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<super::Shape>,
+    /// Stages instead of levels: each moves the load linearly from where the previous one
+    /// ended (zero at the start) to its target over its duration (`{"duration_s": 0}` jumps).
+    /// One point, its statistics also kept per stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<Stage>>,
     /// Measured requests per point (excluding warmup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<u32>,
@@ -270,6 +279,17 @@ fn is_one_trial(trials: &u32) -> bool {
 }
 fn default_timeout() -> f64 {
     120.0
+}
+
+/// One stage of a staged load: a target of requests in flight or of requests per second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub duration_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 /// Open-loop inter-arrival distribution.

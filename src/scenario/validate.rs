@@ -4,7 +4,7 @@
 
 use super::template::placeholders;
 use super::thresholds::{is_compared_metric, thresholds_of};
-use super::{Arrival, Scenario, ServerSpec};
+use super::{Arrival, Load, Scenario, ServerSpec, Stage};
 
 /// A scenario field that is not valid, with the reason.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -149,39 +149,12 @@ fn validate_workload(s: &Scenario) -> Result<(), FieldError> {
 
 fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     let l = &s.load;
-    match (&l.concurrency, &l.rate) {
-        (Some(_), Some(_)) | (None, None) => {
-            return err(
-                "load",
-                "give exactly one of `concurrency` (closed loop) or `rate` (open loop)",
-            )
+    match &l.stages {
+        Some(stages) => validate_stages(l, stages)?,
+        None => {
+            validate_levels(l)?;
+            validate_stop(l)?;
         }
-        (Some(levels), None) => {
-            if levels.is_empty() {
-                return err("load.concurrency", "must list at least one level");
-            }
-            for (i, &c) in levels.iter().enumerate() {
-                let field = format!("load.concurrency[{i}]");
-                count_in_range(&field, c, MAX_CONCURRENCY, "requests in flight")?;
-            }
-        }
-        (None, Some(rates)) => {
-            if rates.is_empty() {
-                return err("load.rate", "must list at least one rate");
-            }
-            for (i, &rate) in rates.iter().enumerate() {
-                let field = format!("load.rate[{i}]");
-                in_range(&field, rate, MIN_RATE, MAX_RATE, "requests per second")?;
-            }
-        }
-    }
-    match (l.requests, l.duration_s) {
-        (Some(_), Some(_)) | (None, None) => {
-            return err("load", "give exactly one of `requests` or `duration_s`")
-        }
-        (Some(0), None) => return err("load.requests", "must be at least 1"),
-        (None, Some(d)) => in_range("load.duration_s", d, 0.0, MAX_SECONDS, "seconds")?,
-        _ => {}
     }
     in_range(
         "load.burstiness",
@@ -204,13 +177,121 @@ fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     )
 }
 
+/// Exactly one of `concurrency` and `rate`, each level in range.
+fn validate_levels(l: &Load) -> Result<(), FieldError> {
+    match (&l.concurrency, &l.rate) {
+        (Some(_), Some(_)) | (None, None) => err(
+            "load",
+            "give exactly one of `concurrency` (closed loop), `rate` (open loop) or `stages`",
+        ),
+        (Some(levels), None) => {
+            if levels.is_empty() {
+                return err("load.concurrency", "must list at least one level");
+            }
+            for (i, &c) in levels.iter().enumerate() {
+                let field = format!("load.concurrency[{i}]");
+                count_in_range(&field, c, MAX_CONCURRENCY, "requests in flight")?;
+            }
+            Ok(())
+        }
+        (None, Some(rates)) => {
+            if rates.is_empty() {
+                return err("load.rate", "must list at least one rate");
+            }
+            for (i, &rate) in rates.iter().enumerate() {
+                let field = format!("load.rate[{i}]");
+                in_range(&field, rate, MIN_RATE, MAX_RATE, "requests per second")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Exactly one of `requests` and `duration_s` (a shape lasts `duration_s`).
+fn validate_stop(l: &Load) -> Result<(), FieldError> {
+    match (l.requests, l.duration_s) {
+        (Some(_), _) if l.shape.is_some() => err(
+            "load.requests",
+            "a `shape` lasts `duration_s`; give that instead",
+        ),
+        (Some(_), Some(_)) | (None, None) => {
+            err("load", "give exactly one of `requests` or `duration_s`")
+        }
+        (Some(0), None) => err("load.requests", "must be at least 1"),
+        (None, Some(d)) => in_range("load.duration_s", d, 0.0, MAX_SECONDS, "seconds"),
+        _ => Ok(()),
+    }
+}
+
+/// Stages alone (no levels, shape, request count or duration), all of one kind, each in
+/// range, lasting some time in all.
+fn validate_stages(l: &Load, stages: &[Stage]) -> Result<(), FieldError> {
+    let others = [
+        ("concurrency", l.concurrency.is_some()),
+        ("rate", l.rate.is_some()),
+        ("shape", l.shape.is_some()),
+        ("requests", l.requests.is_some()),
+        ("duration_s", l.duration_s.is_some()),
+    ];
+    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
+        return err(
+            &format!("load.{name}"),
+            "not with `stages`: the stages give the levels and the duration",
+        );
+    }
+    if stages.is_empty() {
+        return err("load.stages", "must list at least one stage");
+    }
+    let closed = stages[0].concurrency.is_some();
+    for (i, stage) in stages.iter().enumerate() {
+        let field = |name: &str| format!("load.stages[{i}].{name}");
+        match (stage.concurrency, stage.rate) {
+            (Some(c), None) if closed => {
+                if c > MAX_CONCURRENCY {
+                    return err(
+                        &field("concurrency"),
+                        &format!("must be at most {MAX_CONCURRENCY}"),
+                    );
+                }
+            }
+            (None, Some(r)) if !closed => {
+                if !(r.is_finite() && (0.0..=MAX_RATE).contains(&r)) {
+                    return err(
+                        &field("rate"),
+                        &format!("must be from 0 to {MAX_RATE} requests per second"),
+                    );
+                }
+            }
+            _ => {
+                return err(
+                    &format!("load.stages[{i}]"),
+                    "give one of `concurrency` or `rate`, the same in every stage",
+                )
+            }
+        }
+        if !(stage.duration_s.is_finite() && (0.0..=MAX_SECONDS).contains(&stage.duration_s)) {
+            return err(
+                &field("duration_s"),
+                &format!("must be from 0 to {MAX_SECONDS} seconds"),
+            );
+        }
+    }
+    if stages.iter().map(|s| s.duration_s).sum::<f64>() <= 0.0 {
+        return err(
+            "load.stages",
+            "must last some time: every stage has `duration_s` 0",
+        );
+    }
+    Ok(())
+}
+
 /// The plan (configurations × input lengths × load levels) stays within [`MAX_POINTS`],
 /// counted before anything is expanded.
 fn validate_plan_size(s: &Scenario) -> Result<(), FieldError> {
     let loads = match (&s.load.concurrency, &s.load.rate) {
         (Some(levels), _) => levels.len(),
         (None, Some(rates)) => rates.len(),
-        (None, None) => 0,
+        (None, None) => usize::from(s.load.stages.is_some()),
     };
     let points = s
         .matrix

@@ -13,5 +13,6 @@ mod report;
 mod secrets;
 mod server_sweep;
 mod sim;
+mod stages;
 mod timing;
 mod tokenizer;

@@ -2,7 +2,8 @@
 //! `LLM_LOADTEST_REAL_SERVER`; without it these tests say so and pass): exact prompt and
 //! output lengths by the server's own `usage`, no prompt-cache hits beyond the chat
 //! template's lead-in, client TPOT against the server's `timings`, TTFT never below the
-//! server's prompt time, and a prompt over the context length counted as such.
+//! server's prompt time, a prompt over the context length counted as such, and a staged
+//! ramp of 1, 2 and 4 requests in flight seen as three plateaus in the timeline.
 
 use serde_json::Value;
 
@@ -111,4 +112,50 @@ fn a_prompt_beyond_llama_servers_context_fails_its_point() {
         r.stdout
     );
     assert_eq!(r.result()["points"][0]["requests"]["total"], 0);
+}
+
+#[test]
+fn a_staged_ramp_shows_its_plateaus_in_the_timeline() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    // 1, then 2, then 4 requests in flight for 5 s each (llama-server has 4 slots).
+    let stages: Vec<serde_json::Value> = [1, 2, 4]
+        .iter()
+        .flat_map(|&c| {
+            [
+                serde_json::json!({"duration_s": 0, "concurrency": c}),
+                serde_json::json!({"duration_s": 5, "concurrency": c}),
+            ]
+        })
+        .collect();
+    let scenario = serde_json::json!({
+        "name": "ramp",
+        "target": {"base_url": url},
+        "workload": {"input_tokens": [64], "output_tokens": 16},
+        "load": {"stages": stages, "warmup": 0}
+    });
+    let file = crate::fixture::write_json(dir.path(), "ramp.json", &scenario);
+    let r = crate::fixture::run(&["run", &file], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let point = &r.result()["points"][0];
+    let windows = point["timeline"]["windows"].as_array().unwrap();
+    for (level, from) in [(1.0, 1.0), (2.0, 6.0), (4.0, 11.0)] {
+        let plateau: Vec<f64> = windows
+            .iter()
+            .filter(|w| (from..from + 3.0).contains(&w["start_s"].as_f64().unwrap()))
+            .map(|w| w["in_flight"].as_f64().unwrap())
+            .collect();
+        assert_eq!(plateau.len(), 3, "{windows:?}");
+        assert_eq!(
+            median(plateau.clone()),
+            level,
+            "plateau at {from} s: {plateau:?}"
+        );
+    }
+    let stages = point["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 3);
+    assert!(stages
+        .iter()
+        .all(|s| s["requests"]["ok"].as_u64().unwrap() > 0));
 }

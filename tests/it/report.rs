@@ -474,15 +474,23 @@ fn check_runs_in_chromium() {
     assert_eq!(checked, 5 * 6, "5 point-runs × 6 figures");
 }
 
-/// A fresh simulator run: its points' timelines drawn over time.
+/// A fresh simulator run of a spike: its timeline drawn over time, its stages tabled.
 fn check_timelines_in_chromium() {
-    let run = crate::fixture::run(&["run", "scenarios/sim-kv-capacity.json"], &[]);
+    let run = crate::fixture::run(&["run", "scenarios/sim-spike.json"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = check_in_chromium("sim-timelines", &run.result(), None, 4000);
+    let out = check_in_chromium("sim-spike", &run.result(), None, 4000);
     let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
-    for title in ["Requests in flight over time", "TTFT p99 over time"] {
+    for title in [
+        "Requests in flight over time",
+        "TTFT p99 over time",
+        "KV cache usage over time",
+    ] {
         assert!(dom.contains(&format!("data-chart=\"{title}\"")), "{title}");
     }
+    assert!(
+        dom.contains("<table class=\"stages\">"),
+        "the stages are tabled"
+    );
 }
 
 /// The simulated chunked-prefill × TP sweep: its conclusions listed, each citing points

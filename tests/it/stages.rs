@@ -1,0 +1,119 @@
+//! Staged load: the simulator's spike (2 → 8 → 2 requests in flight against a KV cache
+//! that holds four) shows TTFT rising in the timeline while requests wait and recovering
+//! after, with each stage's own figures; scenario errors name the field.
+
+use serde_json::{json, Value};
+
+use crate::fixture::{exclusive, run, run_plain, write_json};
+
+/// The windows of `point` that lie within [from, to) seconds.
+fn windows(point: &Value, from: f64, to: f64) -> Vec<&Value> {
+    point["timeline"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            let start = w["start_s"].as_f64().unwrap();
+            start >= from && start < to
+        })
+        .collect()
+}
+
+#[test]
+fn a_spike_shows_in_the_timeline_and_recovers() {
+    let _quiet = exclusive();
+    let r = run(&["run", "scenarios/sim-spike.json"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let point = &r.result()["points"][0];
+    assert_eq!(point["params"]["shape"], "spike");
+    let ttft = |w: &&Value| w["ttft_p50_ms"].as_f64();
+    let median = |ws: Vec<&Value>| {
+        let mut v: Vec<f64> = ws.iter().filter_map(ttft).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    // 10 s in 0.5 s windows: 2 in flight for 4 s, 8 for 2 s, 2 again for 4 s.
+    let (before, spike, after) = (
+        median(windows(point, 0.5, 3.5)),
+        median(windows(point, 4.5, 6.0)),
+        median(windows(point, 7.5, 10.0)),
+    );
+    assert!(
+        spike > 3.0 * before,
+        "TTFT p50 {before} ms before, {spike} during the spike"
+    );
+    assert!(
+        after < 1.5 * before,
+        "TTFT p50 {after} ms after the spike, {before} before"
+    );
+    let in_flight: Vec<u64> = windows(point, 4.5, 5.5)
+        .iter()
+        .map(|w| w["in_flight"].as_u64().unwrap())
+        .collect();
+    assert!(in_flight.iter().all(|&n| n == 8), "{in_flight:?}");
+    let stages = point["stages"].as_array().unwrap();
+    let levels: Vec<(f64, f64)> = stages
+        .iter()
+        .map(|s| (s["from"].as_f64().unwrap(), s["to"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [(2.0, 2.0), (8.0, 8.0), (2.0, 2.0)],
+        "stages of no time are left out"
+    );
+    let stage_ttft = |i: usize| stages[i]["latency_ms"]["ttft"]["p50"].as_f64().unwrap();
+    assert!(
+        stage_ttft(1) > 3.0 * stage_ttft(0),
+        "{} vs {}",
+        stage_ttft(1),
+        stage_ttft(0)
+    );
+    let total: u64 = stages
+        .iter()
+        .map(|s| s["requests"]["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, point["requests"]["total"].as_u64().unwrap());
+}
+
+#[test]
+fn bad_stages_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            json!({"stages": [{"duration_s": 5, "concurrency": 2}, {"duration_s": 5, "rate": 2}]}),
+            "load.stages[1]: give one of `concurrency` or `rate`, the same in every stage",
+        ),
+        (
+            json!({"stages": [{"duration_s": 5, "concurrency": 2}], "requests": 10}),
+            "load.requests: not with `stages`",
+        ),
+        (
+            json!({"stages": [{"duration_s": 0, "concurrency": 2}]}),
+            "load.stages: must last some time",
+        ),
+        (
+            json!({"concurrency": [2], "shape": "spike", "requests": 10}),
+            "load.requests: a `shape` lasts `duration_s`",
+        ),
+        (
+            json!({"concurrency": [2], "shape": "ramp", "duration_s": 10}),
+            "load.shape",
+        ),
+    ];
+    for (load, expected) in cases {
+        let scenario = json!({
+            "name": "bad",
+            "target": {"embedded": "sim", "profile": "fixed-20ms"},
+            "workload": {"input_tokens": [100], "output_tokens": 4},
+            "load": load
+        });
+        let file = write_json(dir.path(), "bad.json", &scenario);
+        let (code, _, stderr) = run_plain(&["validate", &file]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("bad.json"),
+            "{expected}: {stderr}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
