@@ -78,6 +78,12 @@ struct RawPromptDetails {
     cached_tokens: Option<u32>,
 }
 
+#[derive(Deserialize)]
+struct RawTimings {
+    #[serde(default)]
+    cache_n: Option<u32>,
+}
+
 fn non_empty(s: &Option<Cow<'_, str>>) -> bool {
     s.as_deref().is_some_and(|s| !s.is_empty())
 }
@@ -96,12 +102,21 @@ pub fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
             || c.delta.as_ref().is_some_and(RawMessage::has_text)
             || c.message.as_ref().is_some_and(RawMessage::has_text)
     });
+    // llama.cpp says how much of the prompt its cache served in its own `timings`.
+    let cache_n = raw
+        .timings
+        .as_ref()
+        .and_then(|t| serde_json::from_str::<RawTimings>(t.get()).ok())
+        .and_then(|t| t.cache_n);
     Ok(ChunkInfo {
         has_content,
         usage: raw.usage.map(|u| Usage {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
-            cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
+            cached_tokens: u
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .or(cache_n),
         }),
         timings: raw.timings,
         error: raw.error.map(|e| e.get().to_owned()),

@@ -60,6 +60,8 @@ pub struct PointAccumulator {
     from_chunks: u64,
     input_max_error: Option<u32>,
     cached_max: Option<u32>,
+    /// Cached prompt tokens, and the prompt tokens of the requests that reported them.
+    cached: (u64, u64),
     first_sent: Option<Instant>,
     last_end: Option<Instant>,
     goodput: Option<GoodputCounter>,
@@ -93,6 +95,7 @@ impl PointAccumulator {
             from_chunks: 0,
             input_max_error: None,
             cached_max: None,
+            cached: (0, 0),
             first_sent: None,
             last_end: None,
             goodput: slo.cloned().map(GoodputCounter::new),
@@ -152,6 +155,8 @@ impl PointAccumulator {
         }
         if let Some(cached) = ex.usage.and_then(|u| u.cached_tokens) {
             self.cached_max = Some(self.cached_max.map_or(cached, |c| c.max(cached)));
+            self.cached.0 += u64::from(cached);
+            self.cached.1 += u64::from(input);
         }
     }
 
@@ -248,6 +253,8 @@ impl PointAccumulator {
                 input_planned: self.planned_input,
                 input_max_error: self.input_max_error,
                 cached_max: self.cached_max,
+                cached_share: (self.cached.1 > 0)
+                    .then(|| self.cached.0 as f64 / self.cached.1 as f64),
             },
             latency_ms: Latencies {
                 ttft: self.ttft.summary(),

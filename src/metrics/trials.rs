@@ -157,7 +157,18 @@ fn pool_tokens(trials: &[Trial]) -> TokenStats {
         input_planned: first.map_or(0, |f| f.input_planned),
         input_max_error: trials.iter().filter_map(|t| t.tokens.input_max_error).max(),
         cached_max: trials.iter().filter_map(|t| t.tokens.cached_max).max(),
+        cached_share: pooled_share(trials),
     }
+}
+
+/// The trials' cache shares, weighted by their successful requests.
+fn pooled_share(trials: &[Trial]) -> Option<f64> {
+    let shares: Vec<(f64, f64)> = trials
+        .iter()
+        .filter_map(|t| Some((t.tokens.cached_share?, t.requests.ok as f64)))
+        .collect();
+    let weight: f64 = shares.iter().map(|s| s.1).sum();
+    (weight > 0.0).then(|| shares.iter().map(|(s, w)| s * w).sum::<f64>() / weight)
 }
 
 fn pool_goodput(trials: &[Trial]) -> Option<Goodput> {

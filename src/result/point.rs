@@ -139,6 +139,10 @@ pub struct TokenStats {
     /// Largest number of prompt tokens served from the server's prefix cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_max: Option<u32>,
+    /// Share of the prompt tokens served from the server's prefix cache, over the requests
+    /// whose server said (usage `cached_tokens`, llama.cpp's `timings.cache_n`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_share: Option<f64>,
 }
 
 /// Latency summaries. `*_from_scheduled` are measured from the scheduled send time

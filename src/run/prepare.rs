@@ -43,7 +43,9 @@ pub(super) async fn prepare(
         None => first_model(http, base_url).await.map_err(RunError::Model)?,
     };
     let tokenizer = Tokenizer::resolve(target.tokenizer, http, base_url, &model).await?;
-    let factory = PromptFactory::calibrate(&tokenizer, plan.seed).await?;
+    let factory = PromptFactory::calibrate(&tokenizer, plan.seed)
+        .await?
+        .with_shared_prefix(plan.shared_prefix);
     let ignore_eos = plan.request.ignore_eos;
     let probe = probe_server(
         streams,

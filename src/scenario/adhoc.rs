@@ -129,6 +129,7 @@ impl AdhocRun {
                 prompt: PromptSpec {
                     kind: PromptKind::Synthetic,
                     seed: self.seed,
+                    ..PromptSpec::default()
                 },
             },
             load: Load {

@@ -16,7 +16,8 @@ mod validate;
 pub use adhoc::{AdhocRun, Preset, SloSyntaxError};
 pub use file::{load_file, parse_str, ScenarioError};
 pub use plan::{
-    point_id, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource, StopAfter,
+    point_id, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource, SharedPrefix,
+    StopAfter,
 };
 pub use stages::{Shape, Stages, Unit};
 pub use template::{placeholders, substitute, PlaceholderError};

@@ -47,6 +47,13 @@ pub enum LoadShape {
     },
 }
 
+/// Prefixes that prompts share (`workload.prompt.kind: shared_prefix`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedPrefix {
+    pub prefixes: u32,
+    pub tokens: u32,
+}
+
 /// When a point stops starting requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StopAfter {
@@ -110,6 +117,8 @@ pub struct Plan {
     pub timeline_window: Duration,
     /// The scenario's prompt seed, or one drawn for this run.
     pub seed: u64,
+    /// The prefixes prompts share, when the workload asks for them.
+    pub shared_prefix: Option<SharedPrefix>,
     /// Every combination of the matrix variables, in order (one empty configuration
     /// without a matrix).
     pub configurations: Vec<BTreeMap<String, Value>>,
@@ -240,6 +249,10 @@ impl Plan {
             timeout: Duration::from_secs_f64(l.timeout_s),
             timeline_window: Duration::from_secs_f64(l.timeline_window_s),
             seed,
+            shared_prefix: match (w.prompt.prefixes, w.prompt.prefix_tokens) {
+                (Some(prefixes), Some(tokens)) => Some(SharedPrefix { prefixes, tokens }),
+                _ => None,
+            },
             server_variables: server_variables(&scenario),
             target,
             points,

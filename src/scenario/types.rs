@@ -203,6 +203,14 @@ pub struct PromptSpec {
     /// cache cannot serve prompts remembered from an earlier run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// `shared_prefix`: how many system prompts the requests share (request `i` draws
+    /// prefix `i mod prefixes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefixes: Option<u32>,
+    /// `shared_prefix`: the tokens of each shared prefix; the rest of `input_tokens` is
+    /// unique to each request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_tokens: Option<u32>,
 }
 
 /// Prompt source.
@@ -212,6 +220,9 @@ pub enum PromptKind {
     /// Unique synthetic text of exact token length.
     #[default]
     Synthetic,
+    /// Synthetic text of exact length that starts with one of `prefixes` shared prefixes of
+    /// `prefix_tokens` tokens, to measure a prefix cache.
+    SharedPrefix,
 }
 
 /// The load shape: closed loop (`concurrency`) or open loop (`rate`).

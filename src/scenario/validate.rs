@@ -4,7 +4,7 @@
 
 use super::template::placeholders;
 use super::thresholds::{is_compared_metric, thresholds_of};
-use super::{Arrival, Load, Scenario, ServerSpec, Stage};
+use super::{Arrival, Load, PromptKind, Scenario, ServerSpec, Stage};
 
 /// A scenario field that is not valid, with the reason.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -144,8 +144,40 @@ fn validate_workload(s: &Scenario) -> Result<(), FieldError> {
         w.output_tokens,
         MAX_TOKENS,
         "tokens",
-    )
+    )?;
+    validate_prompt(w)
 }
+
+/// A shared prefix has a count and a length shorter than every input; the synthetic
+/// source has neither.
+fn validate_prompt(w: &super::Workload) -> Result<(), FieldError> {
+    let p = &w.prompt;
+    match (p.kind, p.prefixes, p.prefix_tokens) {
+        (PromptKind::Synthetic, None, None) => Ok(()),
+        (PromptKind::Synthetic, _, _) => err(
+            "workload.prompt",
+            "`prefixes` and `prefix_tokens` need `kind: shared_prefix`",
+        ),
+        (PromptKind::SharedPrefix, Some(n), Some(tokens)) => {
+            count_in_range("workload.prompt.prefixes", n, MAX_PREFIXES, "prefixes")?;
+            let shortest = w.input_tokens.iter().copied().min().unwrap_or_default();
+            if tokens == 0 || tokens >= shortest {
+                return err(
+                    "workload.prompt.prefix_tokens",
+                    &format!("must be at least 1 and below the shortest input ({shortest} tokens)"),
+                );
+            }
+            Ok(())
+        }
+        (PromptKind::SharedPrefix, _, _) => err(
+            "workload.prompt",
+            "`kind: shared_prefix` needs `prefixes` and `prefix_tokens`",
+        ),
+    }
+}
+
+/// Most shared prefixes a workload may name.
+const MAX_PREFIXES: u32 = 100_000;
 
 fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     let l = &s.load;

@@ -2,11 +2,14 @@
 //! words (each with its leading space), so `n` words are `n` tokens. The first two words
 //! encode the prompt's index, so prompts differ from their first token on; the rest come
 //! from a ChaCha8 generator seeded by (seed, index): the same seed gives the same prompts.
+//! With shared prefixes, prompt `i` starts with prefix `i mod prefixes` (made the same way
+//! from a seed of their own) and goes on unique.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{words::WORDS, Tokenizer, WorkloadError};
+use crate::scenario::SharedPrefix;
 
 /// Fewest single-token words a tokenizer must accept for prompts to stay varied.
 const MIN_WORDS: usize = 64;
@@ -16,7 +19,11 @@ const MIN_WORDS: usize = 64;
 pub struct PromptFactory {
     words: Vec<&'static str>,
     seed: u64,
+    shared: Option<SharedPrefix>,
 }
+
+/// Mixed into the seed of the shared prefixes, so that they differ from every prompt.
+const PREFIX_SEED: u64 = 0x5EED_F00D_CAFE_0001;
 
 impl PromptFactory {
     /// Keeps the words that `tokenizer` counts as one token each. Sets of words are counted
@@ -47,16 +54,39 @@ impl PromptFactory {
 
     /// A factory over a given vocabulary (each word assumed to be one token).
     pub fn from_words(words: Vec<&'static str>, seed: u64) -> Self {
-        Self { words, seed }
+        Self {
+            words,
+            seed,
+            shared: None,
+        }
+    }
+
+    /// The same factory with prompts that start with shared prefixes.
+    pub fn with_shared_prefix(self, shared: Option<SharedPrefix>) -> Self {
+        Self { shared, ..self }
     }
 
     /// The prompt number `index` with `tokens` tokens.
     pub fn build(&self, index: u64, tokens: u32) -> String {
+        match self.shared {
+            Some(p) if tokens > p.tokens && p.prefixes > 0 => {
+                let prefix = self.text(
+                    self.seed ^ PREFIX_SEED,
+                    index % u64::from(p.prefixes),
+                    p.tokens,
+                );
+                prefix + &self.text(self.seed, index, tokens - p.tokens)
+            }
+            _ => self.text(self.seed, index, tokens),
+        }
+    }
+
+    /// `tokens` words for `index` drawn with `seed`.
+    fn text(&self, seed: u64, index: u64, tokens: u32) -> String {
         let w = self.words.len() as u64;
-        let lead = index.wrapping_add(self.seed);
+        let lead = index.wrapping_add(seed);
         let leading = [lead % w, (lead / w) % w];
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let picks = (0..tokens as usize).map(|i| {
             let k = leading
                 .get(i)
@@ -122,5 +152,27 @@ mod tests {
         assert_eq!(leads.len(), 2000);
         let other_seed = PromptFactory::from_words(WORDS.to_vec(), 4);
         assert_ne!(factory.build(5, 40), other_seed.build(5, 40));
+    }
+
+    #[test]
+    fn shared_prefixes_start_their_prompts_and_the_rest_is_unique() {
+        let shared = SharedPrefix {
+            prefixes: 2,
+            tokens: 30,
+        };
+        let factory = PromptFactory::from_words(WORDS.to_vec(), 3).with_shared_prefix(Some(shared));
+        let words = |i: u64| {
+            factory
+                .build(i, 50)
+                .split(' ')
+                .skip(1)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let (a, b, c) = (words(0), words(1), words(2));
+        assert_eq!(a.len(), 50);
+        assert_eq!(a[..30], c[..30], "prompts 0 and 2 share prefix 0");
+        assert_ne!(a[..30], b[..30], "prompt 1 has prefix 1");
+        assert_ne!(a[30..], c[30..], "the rest is unique");
     }
 }

@@ -159,3 +159,51 @@ fn a_staged_ramp_shows_its_plateaus_in_the_timeline() {
         .iter()
         .all(|s| s["requests"]["ok"].as_u64().unwrap() > 0));
 }
+
+/// The share of prompt tokens llama-server's cache served for a run of `prompt` (the
+/// workload's prompt source), 12 requests of 512 tokens one at a time.
+fn cached_share(url: &str, prompt: serde_json::Value) -> (f64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = serde_json::json!({
+        "name": "prefix-cache",
+        "target": {"base_url": url},
+        "workload": {"input_tokens": [512], "output_tokens": 8, "prompt": prompt},
+        "load": {"concurrency": [1], "requests": 12, "warmup": 0}
+    });
+    let file = crate::fixture::write_json(dir.path(), "prefix.json", &scenario);
+    let r = crate::fixture::run(&["run", &file], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let result = r.result();
+    let share = result["points"][0]["tokens"]["cached_share"]
+        .as_f64()
+        .expect("llama-server says what its cache served");
+    (
+        share,
+        result["prompts"]["template_overhead_tokens"]
+            .as_u64()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_shared_prefix_is_served_from_the_cache_and_unique_prompts_are_not() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let (shared, lead_in) = cached_share(
+        &url,
+        serde_json::json!({"kind": "shared_prefix", "prefixes": 2, "prefix_tokens": 384}),
+    );
+    let (unique, _) = cached_share(&url, serde_json::json!({"kind": "synthetic"}));
+    // After the first request of each prefix, the template's lead-in and the 384 shared
+    // tokens of every 512-token prompt are in the cache: (10 × (lead-in + 384)) / (12 × 512).
+    let expected = 10.0 * (lead_in as f64 + 384.0) / (12.0 * 512.0);
+    assert!(
+        shared > 0.9 * expected,
+        "shared prefixes: {shared:.3} of the prompt tokens cached, expected about {expected:.3}"
+    );
+    let lead_share = (lead_in as f64 + 1.0) / 512.0;
+    assert!(
+        unique <= lead_share,
+        "unique prompts: {unique:.3} cached, at most the lead-in's {lead_share:.3}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Staged load: the simulator's spike (2 → 8 → 2 requests in flight against a KV cache
 //! that holds four) shows TTFT rising in the timeline while requests wait and recovering
-//! after, with each stage's own figures; scenario errors name the field.
+//! after, with each stage's own figures; errors in stages, shapes and shared prefixes name
+//! the file and the field.
 
 use serde_json::{json, Value};
 
@@ -76,7 +77,7 @@ fn a_spike_shows_in_the_timeline_and_recovers() {
 }
 
 #[test]
-fn bad_stages_are_named() {
+fn bad_stages_and_prefixes_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
@@ -100,11 +101,19 @@ fn bad_stages_are_named() {
             "load.shape",
         ),
     ];
-    for (load, expected) in cases {
+    let prompts = [
+        (json!({"kind": "shared_prefix", "prefixes": 2}), "workload.prompt: `kind: shared_prefix` needs `prefixes` and `prefix_tokens`"),
+        (json!({"kind": "shared_prefix", "prefixes": 2, "prefix_tokens": 100}), "workload.prompt.prefix_tokens: must be at least 1 and below the shortest input (100 tokens)"),
+        (json!({"prefixes": 2}), "workload.prompt: `prefixes` and `prefix_tokens` need `kind: shared_prefix`"),
+    ];
+    let good_load = json!({"concurrency": [1], "requests": 1});
+    let with_prompt = prompts.into_iter().map(|(p, e)| (good_load.clone(), p, e));
+    let with_load = cases.into_iter().map(|(l, e)| (l, json!({}), e));
+    for (load, prompt, expected) in with_load.chain(with_prompt) {
         let scenario = json!({
             "name": "bad",
             "target": {"embedded": "sim", "profile": "fixed-20ms"},
-            "workload": {"input_tokens": [100], "output_tokens": 4},
+            "workload": {"input_tokens": [100], "output_tokens": 4, "prompt": prompt},
             "load": load
         });
         let file = write_json(dir.path(), "bad.json", &scenario);
