@@ -26,8 +26,9 @@ pub struct PointFacts {
     pub gpu: Vec<GpuStats>,
     /// The server's metrics over the measured window.
     pub server_metrics: Option<ServerMetrics>,
-    /// Per window of the timeline: the mean of each gauge sampled in it.
-    pub gauges: Vec<BTreeMap<String, f64>>,
+    /// The width of the gauges' windows, and per window the mean of each gauge sampled in
+    /// it (from the start of the measured window).
+    pub gauges: (std::time::Duration, Vec<BTreeMap<String, f64>>),
     /// Why the point was not measured fully (its server died).
     pub failure: Option<Failure>,
 }

@@ -1,7 +1,9 @@
 //! Builds a point's [`Timeline`] as records arrive: each request counted in the window it
 //! was sent in and the one it ended in; the TTFT and ITL samples of a window kept in small
 //! reservoirs until no more can come (two windows later), then turned into percentiles and
-//! dropped, so that a soak of hours holds a few numbers per window, not every request.
+//! dropped, so that a soak holds a few numbers per window, not every request; past
+//! [`MAX_WINDOWS`] windows, neighbours merge and the width doubles, so a run of days holds
+//! at most that many.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -13,6 +15,9 @@ use crate::result::{TimeWindow, Timeline};
 
 /// Samples each window keeps of TTFT and of ITL.
 const RESERVOIR: usize = 256;
+
+/// Most windows a timeline holds.
+pub const MAX_WINDOWS: usize = 1024;
 
 /// A bounded uniform sample of a stream (Vitter's algorithm R).
 #[derive(Debug, Default)]
@@ -98,7 +103,11 @@ impl TimelineBuilder {
 
     fn index(&mut self, at: Instant) -> usize {
         let offset = at.saturating_duration_since(self.origin);
-        let index = (offset.as_nanos() / self.width.as_nanos()) as usize;
+        let mut index = (offset.as_nanos() / self.width.as_nanos()) as usize;
+        while index >= MAX_WINDOWS {
+            self.halve();
+            index /= 2;
+        }
         while self.windows.len() <= index {
             let start_s = self.windows.len() as f64 * self.width.as_secs_f64();
             self.windows.push(Open {
@@ -110,6 +119,23 @@ impl TimelineBuilder {
             });
         }
         index
+    }
+
+    /// Merges neighbouring windows, doubling the width: counts add up, a merged p50 is
+    /// the mean of the two weighted by their requests and a merged p99 the higher one.
+    fn halve(&mut self) {
+        self.width *= 2;
+        let old = std::mem::take(&mut self.windows);
+        let mut pairs = old.into_iter();
+        while let Some(mut first) = pairs.next() {
+            first.close();
+            first.window.start_s = self.windows.len() as f64 * self.width.as_secs_f64();
+            if let Some(mut second) = pairs.next() {
+                second.close();
+                first.absorb(second);
+            }
+            self.windows.push(first);
+        }
     }
 
     /// Counts a finished request.
@@ -148,8 +174,11 @@ impl TimelineBuilder {
     }
 
     /// The timeline, the last window as long as the point lasted into it, with the means
-    /// of the gauges sampled in each window (`gauges`, oldest first).
-    pub fn finish(mut self, gauges: Vec<BTreeMap<String, f64>>) -> Timeline {
+    /// of the gauges sampled in each window (`gauges`: windows of their own width from the
+    /// same origin, oldest first).
+    pub fn finish(mut self, gauges: (Duration, Vec<BTreeMap<String, f64>>)) -> Timeline {
+        let (gauge_width, gauges) = gauges;
+        let gauge_width = gauge_width.as_secs_f64().max(1e-9);
         let width = self.width.as_secs_f64();
         let end_s = self.last_end.as_secs_f64();
         let mut in_flight: i64 = 0;
@@ -165,12 +194,12 @@ impl TimelineBuilder {
                 open.window.output_tokens_per_s = open.output_tokens as f64 / lasted;
                 std::mem::take(&mut open.window)
             })
-            .zip(
-                gauges
-                    .into_iter()
-                    .chain(std::iter::repeat_with(BTreeMap::new)),
-            )
-            .map(|(window, gauges)| TimeWindow { gauges, ..window })
+            .map(|window: TimeWindow| {
+                // The gauge windows may be narrower (they merge on their own clock).
+                let at = (window.start_s / gauge_width).floor() as usize;
+                let gauges = gauges.get(at).cloned().unwrap_or_default();
+                TimeWindow { gauges, ..window }
+            })
             .collect();
         Timeline {
             window_s: width,
@@ -179,7 +208,37 @@ impl TimelineBuilder {
     }
 }
 
+/// `a` and `b` weighted by `wa` and `wb` (either alone when the other is absent).
+fn weighted(a: Option<f64>, wa: u32, b: Option<f64>, wb: u32) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if wa + wb > 0 => {
+            Some((a * f64::from(wa) + b * f64::from(wb)) / f64::from(wa + wb))
+        }
+        (a, b) => a.or(b),
+    }
+}
+
 impl Open {
+    /// Takes in the next window (both closed).
+    fn absorb(&mut self, next: Open) {
+        let (w, n) = (&mut self.window, next.window);
+        let higher = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        w.ttft_p50_ms = weighted(w.ttft_p50_ms, w.finished, n.ttft_p50_ms, n.finished);
+        w.itl_p50_ms = weighted(w.itl_p50_ms, w.finished, n.itl_p50_ms, n.finished);
+        w.ttft_p99_ms = higher(w.ttft_p99_ms, n.ttft_p99_ms);
+        w.itl_p99_ms = higher(w.itl_p99_ms, n.itl_p99_ms);
+        w.send_lag_max_ms = higher(w.send_lag_max_ms, n.send_lag_max_ms);
+        w.started += n.started;
+        w.finished += n.finished;
+        for (kind, count) in n.errors {
+            *w.errors.entry(kind).or_default() += count;
+        }
+        self.output_tokens += next.output_tokens;
+    }
+
     fn close(&mut self) {
         if self.closed {
             return;
@@ -219,7 +278,7 @@ mod tests {
             itl_gaps: &[],
             error: Some("http_500"),
         });
-        let timeline = t.finish(Vec::new());
+        let timeline = t.finish((Duration::from_secs(1), Vec::new()));
         let w = &timeline.windows;
         assert_eq!(w.len(), 3);
         assert_eq!((w[0].started, w[0].finished, w[0].in_flight), (1, 0, 1));
@@ -257,9 +316,35 @@ mod tests {
                 .iter()
                 .all(|w| w.ttft.kept.len() <= RESERVOIR && w.itl.kept.len() <= RESERVOIR));
         }
-        let timeline = t.finish(Vec::new());
+        let timeline = t.finish((Duration::from_secs(1), Vec::new()));
         assert_eq!(timeline.windows.len(), 1);
         let p50 = timeline.windows[0].ttft_p50_ms.unwrap();
         assert!((800.0..1200.0).contains(&p50), "{p50}");
+    }
+
+    #[test]
+    fn a_long_run_merges_windows_to_stay_bounded() {
+        let origin = Instant::now();
+        let mut t = TimelineBuilder::new(origin, Duration::from_secs(1));
+        for second in 0..3000u64 {
+            let at = origin + Duration::from_millis(second * 1000 + 500);
+            t.add(&Ended {
+                sent: at,
+                end: at,
+                send_lag_ms: None,
+                output_tokens: 2,
+                ttft_ms: Some(second as f64),
+                itl_gaps: &[],
+                error: None,
+            });
+            assert!(t.windows.len() <= MAX_WINDOWS);
+        }
+        let timeline = t.finish((Duration::from_secs(1), Vec::new()));
+        assert_eq!(timeline.window_s, 4.0);
+        assert_eq!(timeline.windows.len(), 750);
+        let w = &timeline.windows[10];
+        assert_eq!((w.start_s, w.started, w.finished), (40.0, 4, 4));
+        assert_eq!(w.output_tokens_per_s, 2.0);
+        assert_eq!((w.ttft_p50_ms, w.ttft_p99_ms), (Some(41.5), Some(43.0)));
     }
 }

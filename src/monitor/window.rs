@@ -33,9 +33,13 @@ pub struct WindowMonitor<'a> {
 pub struct Sampled {
     pub server_metrics: Option<ServerMetrics>,
     pub gpu: Vec<GpuStats>,
-    /// Per window of the timeline, oldest first: each gauge's mean in it.
-    pub gauges: Vec<BTreeMap<String, f64>>,
+    /// The width of the gauge windows (the timeline's, doubled for each merge), and per
+    /// window, oldest first, each gauge's mean in it.
+    pub gauges: (Duration, Vec<BTreeMap<String, f64>>),
 }
+
+/// Most gauge windows kept; past it neighbours merge and the width doubles.
+const MAX_GAUGE_WINDOWS: usize = 1024;
 
 /// Gauges averaged in fixed windows from an origin.
 #[derive(Debug)]
@@ -57,7 +61,11 @@ impl GaugeWindows {
     /// Adds gauges read now.
     fn add(&mut self, gauges: impl IntoIterator<Item = (String, f64)>) {
         let offset = self.origin.elapsed();
-        let index = (offset.as_nanos() / self.width.as_nanos()) as usize;
+        let mut index = (offset.as_nanos() / self.width.as_nanos()) as usize;
+        while index >= MAX_GAUGE_WINDOWS {
+            self.halve();
+            index /= 2;
+        }
         if self.sums.len() <= index {
             self.sums.resize_with(index + 1, BTreeMap::new);
         }
@@ -68,10 +76,31 @@ impl GaugeWindows {
         }
     }
 
-    /// The means of two sets of windows from the same origin, merged.
-    fn means(windows: [Self; 2]) -> Vec<BTreeMap<String, f64>> {
+    /// Merges neighbouring windows (sums and counts add), doubling the width.
+    fn halve(&mut self) {
+        self.width *= 2;
+        let old = std::mem::take(&mut self.sums);
+        for pair in old.chunks(2) {
+            let mut merged = pair[0].clone();
+            for (name, (sum, n)) in pair.iter().skip(1).flatten() {
+                let slot = merged.entry(name.clone()).or_default();
+                slot.0 += sum;
+                slot.1 += n;
+            }
+            self.sums.push(merged);
+        }
+    }
+
+    /// The means of two sets of windows from the same origin, merged at the wider width.
+    fn means(mut windows: [Self; 2]) -> (Duration, Vec<BTreeMap<String, f64>>) {
+        let width = windows.iter().map(|w| w.width).max().unwrap_or_default();
+        for w in &mut windows {
+            while w.width < width {
+                w.halve();
+            }
+        }
         let len = windows.iter().map(|w| w.sums.len()).max().unwrap_or(0);
-        (0..len)
+        let means = (0..len)
             .map(|i| {
                 windows
                     .iter()
@@ -80,7 +109,8 @@ impl GaugeWindows {
                     .map(|(name, (sum, n))| (name.clone(), sum / f64::from(*n)))
                     .collect()
             })
-            .collect()
+            .collect();
+        (width, means)
     }
 }
 
@@ -211,8 +241,8 @@ mod tests {
         server.add([("vllm:num_requests_waiting".to_owned(), 2.0)]);
         server.add([("vllm:num_requests_waiting".to_owned(), 4.0)]);
         gpu.add([("gpu0.memory_used_mib".to_owned(), 1000.0)]);
-        let means = GaugeWindows::means([server, gpu]);
-        assert_eq!(means.len(), 1);
+        let (width, means) = GaugeWindows::means([server, gpu]);
+        assert_eq!((width, means.len()), (Duration::from_secs(3600), 1));
         assert_eq!(means[0]["vllm:num_requests_waiting"], 3.0);
         assert_eq!(means[0]["gpu0.memory_used_mib"], 1000.0);
     }
