@@ -52,6 +52,24 @@ impl Driver<'_> {
         futures_util::future::join_all((0..n).map(|_| self.http.touch(self.models_uri))).await;
     }
 
+    /// Sends the next prompt now (a closed loop's sender) and passes its record to `out`;
+    /// false when the run was cancelled before it finished.
+    pub async fn send_now(
+        &self,
+        content_tokens: u32,
+        out: &tokio::sync::mpsc::UnboundedSender<RequestRecord>,
+    ) -> bool {
+        let scheduled = Instant::now();
+        let request = self.prepare(content_tokens);
+        match self.execute(request, scheduled).await {
+            Some(record) => {
+                let _ = out.send(record);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Sends a prepared request; `None` when the run was cancelled before it finished.
     pub async fn execute(&self, request: Prepared, scheduled: Instant) -> Option<RequestRecord> {
         let request_id = format!("{}-{}", self.run_id, request.index);

@@ -34,13 +34,8 @@ pub async fn run(
                     _ = driver.cancel.cancelled() => break,
                 }
             }
-            let scheduled = Instant::now();
-            let request = driver.prepare(content_tokens);
-            match driver.execute(request, scheduled).await {
-                Some(record) => {
-                    let _ = out.send(record);
-                }
-                None => break,
+            if !driver.send_now(content_tokens, out).await {
+                break;
             }
         }
     };
