@@ -149,6 +149,9 @@ value_enum! {
         Html,
         /// One row per point with every summary figure
         Csv,
+        /// One row per point and window of its timeline (the point over time)
+        #[value(name = "timeline-csv")]
+        TimelineCsv,
         /// The data the templates see
         Json,
         /// An Excel workbook: a summary sheet, the points, a sheet per table (needs --out)

@@ -1,7 +1,7 @@
 //! Staged load: the simulator's spike (2 → 8 → 2 requests in flight against a KV cache
 //! that holds four) shows TTFT rising in the timeline while requests wait and recovering
-//! after, with each stage's own figures; errors in stages, shapes and shared prefixes name
-//! the file and the field.
+//! after, with each stage's own figures and its timeline as CSV; errors in stages, shapes
+//! and shared prefixes name the file and the field.
 
 use serde_json::{json, Value};
 
@@ -74,6 +74,26 @@ fn a_spike_shows_in_the_timeline_and_recovers() {
         .map(|s| s["requests"]["total"].as_u64().unwrap())
         .sum();
     assert_eq!(total, point["requests"]["total"].as_u64().unwrap());
+    // The timeline as CSV: a row per window, its figures and gauges as columns; the
+    // points' CSV leaves it out.
+    let path = r.result_path().display().to_string();
+    let (code, csv, stderr) = run_plain(&["report", &path, "--format", "timeline-csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = csv.lines().collect();
+    let windows = point["timeline"]["windows"].as_array().unwrap().len();
+    assert_eq!(lines.len(), 1 + windows);
+    assert!(
+        lines[0].starts_with("scenario,point,") && lines[0].contains(",in_flight,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("gauges.vllm:kv_cache_usage_perc"),
+        "{}",
+        lines[0]
+    );
+    let (_, points_csv, _) = run_plain(&["report", &path, "--format", "csv"]);
+    assert!(!points_csv.contains("timeline"), "{points_csv}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! CSV of a run: one row per point with its parameters and every summary figure. Columns
 //! are the point objects of the result flattened to dotted names (`latency_ms.ttft.p50`,
-//! `requests.errors.http_500`), histograms left out, so the CSV follows the result contract.
+//! `requests.errors.http_500`), histograms, timelines and stages left out, so the CSV
+//! follows the result contract. The timelines have a CSV of their own: a row per point and
+//! window.
 
 use std::collections::BTreeMap;
 
@@ -39,19 +41,50 @@ fn cell(value: &Value) -> String {
 pub(super) fn point_rows<'a>(
     results: impl IntoIterator<Item = &'a RunResult>,
 ) -> (Vec<String>, Vec<Vec<Value>>) {
-    let mut flats = Vec::new();
-    for (result, point) in results
+    let items = results
         .into_iter()
         .flat_map(|r| r.points.iter().map(move |p| (r, p)))
-    {
-        let mut value = serde_json::to_value(point).unwrap_or_default();
-        if let Value::Object(map) = &mut value {
-            map.remove("histograms");
-            map.remove("id");
-        }
+        .map(|(result, point)| {
+            let mut value = serde_json::to_value(point).unwrap_or_default();
+            if let Value::Object(map) = &mut value {
+                // Series, not figures of the point: they stay in the JSON.
+                for series in ["histograms", "id", "timeline", "stages"] {
+                    map.remove(series);
+                }
+            }
+            (result.scenario.name.as_str(), point.id.as_str(), value)
+        });
+    rows(items)
+}
+
+/// Every window of every point's timeline as a row: `scenario`, `point`, then the
+/// window's figures (`start_s`, `in_flight`, `errors.http_500`, `gauges.vllm:...`).
+fn timeline_rows<'a>(
+    results: impl IntoIterator<Item = &'a RunResult>,
+) -> (Vec<String>, Vec<Vec<Value>>) {
+    let items = results
+        .into_iter()
+        .flat_map(|r| r.points.iter().map(move |p| (r, p)))
+        .flat_map(|(result, point)| {
+            let windows = point.timeline.iter().flat_map(|t| &t.windows);
+            windows.map(|w| {
+                let value = serde_json::to_value(w).unwrap_or_default();
+                (result.scenario.name.as_str(), point.id.as_str(), value)
+            })
+        });
+    rows(items)
+}
+
+/// Rows of flattened objects, each after its scenario and point; the columns are the union
+/// of their names, `params.*` first.
+fn rows<'a>(
+    items: impl Iterator<Item = (&'a str, &'a str, Value)>,
+) -> (Vec<String>, Vec<Vec<Value>>) {
+    let mut flats = Vec::new();
+    for (scenario, point, value) in items {
         let mut flat = BTreeMap::new();
         flatten("", &value, &mut flat);
-        flats.push((&result.scenario.name, &point.id, flat));
+        flats.push((scenario, point, flat));
     }
     let mut columns: Vec<String> = Vec::new();
     for (_, _, flat) in &flats {
@@ -68,7 +101,7 @@ pub(super) fn point_rows<'a>(
             let figures = columns
                 .iter()
                 .map(|c| flat.get(c).cloned().unwrap_or_default());
-            [Value::from(scenario.as_str()), Value::from(id.as_str())]
+            [Value::from(*scenario), Value::from(*id)]
                 .into_iter()
                 .chain(figures)
                 .collect()
@@ -81,7 +114,17 @@ pub(super) fn point_rows<'a>(
 /// The CSV text of `results`: `scenario`, `point`, the `params.*` columns, then the
 /// figures.
 pub fn render<'a>(results: impl IntoIterator<Item = &'a RunResult>) -> Result<String, csv::Error> {
-    let (columns, rows) = point_rows(results);
+    text(point_rows(results))
+}
+
+/// The CSV text of the timelines of `results`: a row per point and window.
+pub fn render_timeline<'a>(
+    results: impl IntoIterator<Item = &'a RunResult>,
+) -> Result<String, csv::Error> {
+    text(timeline_rows(results))
+}
+
+fn text((columns, rows): (Vec<String>, Vec<Vec<Value>>)) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&columns)?;
     for row in &rows {

@@ -44,6 +44,8 @@ pub enum Format {
     Html,
     /// One row per point with every summary figure.
     Csv,
+    /// One row per point and window of its timeline.
+    TimelineCsv,
     /// The data the templates see.
     Json,
     /// JUnit XML of the comparisons, one test case per point and metric.
@@ -124,6 +126,7 @@ impl<'a> Document<'a> {
             Format::Markdown => markdown::render(templates, &self.report)?,
             Format::Html => html::render(templates, &self.report)?,
             Format::Csv => csv::render(results())?,
+            Format::TimelineCsv => csv::render_timeline(results())?,
             Format::Json => json::render(&self.report)?,
             Format::Junit => junit::render(comparisons(), self.policy),
             Format::Xlsx => return Ok(xlsx::render(&self.report, self.subjects)?),
