@@ -86,6 +86,8 @@ pub struct TimelineBuilder {
     windows: Vec<Open>,
     /// The latest end seen, from the origin.
     last_end: Duration,
+    /// Windows before this one are closed.
+    closed_upto: usize,
     rng: ChaCha8Rng,
 }
 
@@ -97,6 +99,7 @@ impl TimelineBuilder {
             width: width.max(Duration::from_millis(1)),
             windows: Vec::new(),
             last_end: Duration::ZERO,
+            closed_upto: 0,
             rng: ChaCha8Rng::seed_from_u64(0),
         }
     }
@@ -136,6 +139,7 @@ impl TimelineBuilder {
             }
             self.windows.push(first);
         }
+        self.closed_upto = self.windows.len();
     }
 
     /// Counts a finished request.
@@ -168,9 +172,11 @@ impl TimelineBuilder {
             }
         }
         // Requests are folded as they end, so windows two behind the newest end are whole.
-        for open in self.windows.iter_mut().take(ended.saturating_sub(1)) {
+        let whole = ended.saturating_sub(1);
+        for open in self.windows.iter_mut().take(whole).skip(self.closed_upto) {
             open.close();
         }
+        self.closed_upto = self.closed_upto.max(whole);
     }
 
     /// The timeline, the last window as long as the point lasted into it, with the means
