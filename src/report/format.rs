@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::compare::stats::Change;
 use crate::compare::verdict::Verdict;
 use crate::compare::Row;
 
@@ -84,9 +85,19 @@ pub fn change(row: &Row) -> String {
         let pp = |x: f64| format!("{:+.2}", x * 100.0);
         format!("{} pp [{}, {}]", pp(c.estimate), pp(c.low), pp(c.high))
     } else {
-        let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-        format!("{} [{}, {}]", pct(c.estimate), pct(c.low), pct(c.high))
+        percent(&c)
     }
+}
+
+/// A relative change with its interval: `-41.3% [-42.0%, -40.5%]`.
+pub fn percent(change: &Change) -> String {
+    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
+    format!(
+        "{} [{}, {}]",
+        pct(change.estimate),
+        pct(change.low),
+        pct(change.high)
+    )
 }
 
 /// One line about a row, for annotations and messages.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::figures::{trend_figures, FigureGroup};
-use super::format::{count, latency_label, shown};
+use super::format::{count, latency_label, percent, shown};
 use crate::compare::trend::{steps, Step};
 use crate::compare::verdict::Verdict;
 use crate::result::HistoryEntry;
@@ -183,8 +183,6 @@ fn scenario_trend(runs: &[TrendInput], index: usize) -> ScenarioTrend {
 }
 
 fn change_view(step: &Step, run: &TrendInput) -> TrendChange {
-    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-    let c = step.change;
     TrendChange {
         run: step.run + 1,
         started_at: run.entry.started_at.clone(),
@@ -200,7 +198,7 @@ fn change_view(step: &Step, run: &TrendInput) -> TrendChange {
             }
         ),
         value: shown(step.value),
-        change: format!("{} [{}, {}]", pct(c.estimate), pct(c.low), pct(c.high)),
+        change: percent(&step.change),
         noise: step.noise.to_string(),
         verdict: step.verdict.to_string(),
         verdict_class: css_class(step.verdict),

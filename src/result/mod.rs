@@ -23,7 +23,7 @@ pub use point::{
     CriterionCount, Goodput, Latencies, PointResult, RequestCounts, Schedule, StageResult, Summary,
     Throughput, TokenStats, LATENCY_NAMES, LATE_SEND_MS,
 };
-pub use sampled::{CpuTime, GpuStats, ServerMetrics};
+pub use sampled::{is_kv_cache_gauge, CpuTime, GpuStats, ServerMetrics};
 pub use timeline::{TimeWindow, Timeline};
 pub use trial::Trial;
 

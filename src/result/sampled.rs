@@ -48,6 +48,18 @@ pub struct GpuStats {
     pub power_mean_w: Option<f64>,
 }
 
+/// Whether a server metric is its KV cache's use, 0 to 1 (vLLM's `kv_cache_usage_perc`
+/// and older `gpu_cache_usage_perc`, SGLang's, llama.cpp's `kv_cache_usage_ratio`).
+pub fn is_kv_cache_gauge(name: &str) -> bool {
+    [
+        "kv_cache_usage_perc",
+        "gpu_cache_usage_perc",
+        "kv_cache_usage_ratio",
+    ]
+    .iter()
+    .any(|suffix| name.ends_with(suffix))
+}
+
 /// What the server's metrics say about one point.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerMetrics {

@@ -7,7 +7,7 @@ use super::super::format::{count, shown};
 use super::figure::MIN_SAMPLES;
 use super::{Conclusion, Measured};
 use crate::compare::slo;
-use crate::result::{PointResult, RunResult};
+use crate::result::{is_kv_cache_gauge, PointResult, RunResult};
 
 /// Goodput that meets an SLO without a goodput threshold.
 pub const GOODPUT_TARGET: f64 = 0.95;
@@ -121,16 +121,10 @@ fn server_metric(point: &PointResult, suffix: &str, peaks: bool) -> Option<f64> 
 fn kv_peak(result: &RunResult) -> Option<(usize, String)> {
     let gauge = |p: &PointResult| {
         let m = p.server_metrics.as_ref()?;
-        m.peaks.iter().find_map(|(name, v)| {
-            [
-                "kv_cache_usage_perc",
-                "gpu_cache_usage_perc",
-                "kv_cache_usage_ratio",
-            ]
+        m.peaks
             .iter()
-            .any(|suffix| name.ends_with(suffix))
-            .then(|| (name.clone(), *v))
-        })
+            .find(|(name, _)| is_kv_cache_gauge(name))
+            .map(|(name, v)| (name.clone(), *v))
     };
     let waiting =
         |p: &PointResult| server_metric(p, "num_requests_waiting", true).unwrap_or_default();

@@ -4,9 +4,9 @@
 //! interval, the one with the shortest waits a user sees (TTFT p50 plus ITL p99).
 
 use super::super::axes::{self, TENSOR_PARALLEL};
-use super::super::format::shown;
+use super::super::format::{percent, shown};
 use super::capacity::{limits, Criterion};
-use super::figure::{percent, ITL_P99, THROUGHPUT, TTFT_P50};
+use super::figure::{ITL_P99, THROUGHPUT, TTFT_P50};
 use super::{Conclusion, Measured};
 use crate::compare::stats::Change;
 use crate::result::{PointResult, RunResult};

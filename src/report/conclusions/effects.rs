@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::super::axes::{self, place, CHUNKED_PREFILL, TENSOR_PARALLEL};
-use super::figure::{percent, Key, ITL_P99, KEYS, THROUGHPUT, TPOT_P50, TTFT_P50};
+use super::super::format::percent;
+use super::figure::{Key, ITL_P99, KEYS, THROUGHPUT, TPOT_P50, TTFT_P50};
 use super::{Conclusion, Measured};
 use crate::compare::stats::Change;
 

@@ -6,7 +6,7 @@ use crate::compare::stats::Change;
 use crate::compare::{contrast, Figure};
 use crate::result::PointResult;
 
-use super::super::format::shown;
+use super::super::format::{percent, shown};
 
 /// Seed of the bootstrap behind each interval (the conclusions are reproducible).
 const SEED: u64 = 11;
@@ -100,15 +100,4 @@ impl Key {
             self.unit
         )
     }
-}
-
-/// `-41.3% [-42.0%, -40.5%]`.
-pub fn percent(change: &Change) -> String {
-    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-    format!(
-        "{} [{}, {}]",
-        pct(change.estimate),
-        pct(change.low),
-        pct(change.high)
-    )
 }

@@ -5,7 +5,7 @@
 
 use super::{Builder, FigureGroup};
 use crate::report::chart::{Line, LineChart, XAxis, PALETTE};
-use crate::result::{PointResult, TimeWindow};
+use crate::result::{is_kv_cache_gauge, PointResult, TimeWindow};
 
 type Read = fn(&TimeWindow) -> Option<f64>;
 
@@ -13,15 +13,7 @@ type Read = fn(&TimeWindow) -> Option<f64>;
 fn kv_cache_pct(w: &TimeWindow) -> Option<f64> {
     w.gauges
         .iter()
-        .find(|(name, _)| {
-            [
-                "kv_cache_usage_perc",
-                "gpu_cache_usage_perc",
-                "kv_cache_usage_ratio",
-            ]
-            .iter()
-            .any(|suffix| name.ends_with(suffix))
-        })
+        .find(|(name, _)| is_kv_cache_gauge(name))
         .map(|(_, v)| 100.0 * v)
 }
 
