@@ -36,7 +36,7 @@ fn reads() -> Vec<Vec<u8>> {
 }
 
 fn time_stream(reads: &[Vec<u8>]) -> llm_loadtest::client::Exchange {
-    let mut timer = StreamTimer::new(Instant::now());
+    let mut timer = StreamTimer::new(Instant::now(), false);
     for read in reads {
         timer.on_read(read, Instant::now());
     }
@@ -63,7 +63,7 @@ fn per_chunk(c: &mut Criterion) {
     let timeline = TimelineBuilder::new(scheduled, Duration::from_secs(1));
     let mut acc = PointAccumulator::new(false, 512, None, Some(timeline));
     group.bench_function("aggregate", |b| {
-        b.iter(|| acc.add(scheduled, black_box(&exchange)))
+        b.iter(|| acc.add(scheduled, None, black_box(&exchange)))
     });
     group.finish();
 }

@@ -195,6 +195,7 @@ fn measure(noise: Noise, slowdown: f64, seed: u64) -> PointResult {
         ]
         .into(),
         input_tokens: PROMPT_TOKENS,
+        input: Some(llm_loadtest::scenario::LengthSpec::Fixed(PROMPT_TOKENS)),
         shape: LoadShape::Closed {
             concurrency: CONCURRENCY,
         },
@@ -212,7 +213,7 @@ fn measure(noise: Noise, slowdown: f64, seed: u64) -> PointResult {
     let mut accumulator = PointAccumulator::new(false, PROMPT_TOKENS, None, Some(timeline));
     for timeline in &timelines {
         let exchange = exchange(start, timeline);
-        accumulator.add(exchange.sent, &exchange);
+        accumulator.add(exchange.sent, None, &exchange);
     }
     accumulator.finish(&spec, PointFacts::default())
 }

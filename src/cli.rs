@@ -464,8 +464,11 @@ mod tests {
         assert_eq!(s.load.concurrency, Some(vec![1]));
         assert_eq!(s.load.requests, Some(100));
         assert_eq!(
-            (s.workload.input_tokens[0], s.workload.output_tokens),
-            (256, 128)
+            (
+                s.workload.input_tokens[0].nominal(),
+                s.workload.output_tokens.map(|o| o.nominal())
+            ),
+            (256, Some(128))
         );
         assert!(s.workload.stream);
         assert_eq!((s.load.warmup, s.load.timeout_s), (3, 120.0));
@@ -477,8 +480,11 @@ mod tests {
         assert_eq!(s.load.concurrency, Some(vec![1, 5, 10]));
         assert_eq!(s.load.requests, Some(50));
         assert_eq!(
-            (s.workload.input_tokens[0], s.workload.output_tokens),
-            (512, 64)
+            (
+                s.workload.input_tokens[0].nominal(),
+                s.workload.output_tokens.map(|o| o.nominal())
+            ),
+            (512, Some(64))
         );
     }
 

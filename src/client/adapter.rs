@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::Api;
+use crate::scenario::{Api, Message};
 
 /// Per-request generation settings.
 #[derive(Debug, Clone)]
@@ -14,12 +14,35 @@ pub struct GenerationParams {
     pub stream: bool,
 }
 
+/// What a request asks the model: a text, or a chat ending with the user's turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    Text(String),
+    Messages(Vec<Message>),
+}
+
+impl Prompt {
+    /// The prompt as one text: a chat's messages one per line, `role: content`, for an
+    /// endpoint that takes text only.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Text(text) => text.into(),
+            Self::Messages(messages) => messages
+                .iter()
+                .map(|m| format!("{}: {}", m.role, m.content))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into(),
+        }
+    }
+}
+
 /// One API flavour (chat completions, completions, ...).
 pub trait Adapter: Send + Sync {
     /// Path below the base URL, without a leading slash.
     fn path(&self) -> &'static str;
     /// The JSON request body for `prompt`.
-    fn body(&self, params: &GenerationParams, prompt: &str) -> Vec<u8>;
+    fn body(&self, params: &GenerationParams, prompt: &Prompt) -> Vec<u8>;
 }
 
 /// The adapter of an API flavour.
@@ -79,7 +102,8 @@ mod tests {
     }
 
     fn json(api: Api, params: &GenerationParams) -> serde_json::Value {
-        serde_json::from_slice(&adapter_for(api).body(params, "a \"quoted\" prompt")).unwrap()
+        let prompt = Prompt::Text("a \"quoted\" prompt".into());
+        serde_json::from_slice(&adapter_for(api).body(params, &prompt)).unwrap()
     }
 
     #[test]

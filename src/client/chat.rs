@@ -1,20 +1,20 @@
-//! `/v1/chat/completions`: the prompt is one user message.
+//! `/v1/chat/completions`: a text prompt is one user message; a chat is sent as it is.
 
 use serde::Serialize;
 
-use super::adapter::{body, Adapter, GenerationParams};
+use super::adapter::{body, Adapter, GenerationParams, Prompt};
 
 pub struct ChatAdapter;
 
 #[derive(Serialize)]
 struct Message<'a> {
-    role: &'static str,
+    role: &'a str,
     content: &'a str,
 }
 
 #[derive(Serialize)]
 struct ChatInput<'a> {
-    messages: [Message<'a>; 1],
+    messages: Vec<Message<'a>>,
 }
 
 impl Adapter for ChatAdapter {
@@ -22,11 +22,20 @@ impl Adapter for ChatAdapter {
         "v1/chat/completions"
     }
 
-    fn body(&self, params: &GenerationParams, prompt: &str) -> Vec<u8> {
-        let messages = [Message {
-            role: "user",
-            content: prompt,
-        }];
+    fn body(&self, params: &GenerationParams, prompt: &Prompt) -> Vec<u8> {
+        let messages = match prompt {
+            Prompt::Text(text) => vec![Message {
+                role: "user",
+                content: text,
+            }],
+            Prompt::Messages(messages) => messages
+                .iter()
+                .map(|m| Message {
+                    role: &m.role,
+                    content: &m.content,
+                })
+                .collect(),
+        };
         body(params, ChatInput { messages })
     }
 }

@@ -1,8 +1,8 @@
-//! `/v1/completions`: the prompt is sent as raw text.
+//! `/v1/completions`: the prompt is sent as raw text (a chat as its messages' lines).
 
 use serde::Serialize;
 
-use super::adapter::{body, Adapter, GenerationParams};
+use super::adapter::{body, Adapter, GenerationParams, Prompt};
 
 pub struct CompletionsAdapter;
 
@@ -16,7 +16,8 @@ impl Adapter for CompletionsAdapter {
         "v1/completions"
     }
 
-    fn body(&self, params: &GenerationParams, prompt: &str) -> Vec<u8> {
+    fn body(&self, params: &GenerationParams, prompt: &Prompt) -> Vec<u8> {
+        let prompt = &prompt.as_text();
         body(params, CompletionInput { prompt })
     }
 }

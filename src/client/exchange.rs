@@ -24,6 +24,9 @@ pub struct Exchange {
     /// Server-side timings, verbatim (llama.cpp).
     pub server_timings: Option<Box<RawValue>>,
     pub error: Option<RequestError>,
+    /// The generated text, when the sender asked for it (a conversation's next turn
+    /// sends it back).
+    pub reply: Option<String>,
 }
 
 impl Exchange {
@@ -37,6 +40,7 @@ impl Exchange {
             usage: None,
             server_timings: None,
             error: None,
+            reply: None,
         }
     }
 

@@ -15,10 +15,10 @@ pub mod sse;
 mod timer;
 mod transport;
 
-pub use adapter::{adapter_for, Adapter, GenerationParams};
+pub use adapter::{adapter_for, Adapter, GenerationParams, Prompt};
 pub use clients::{build_http_client, request_uri, ClientError, StreamClient};
 pub use error::{ErrorKind, RequestError};
 pub use exchange::Exchange;
-pub use send::send;
+pub use send::{send, Sending};
 pub use side_call::{json_call, SideCallError, SideCallFailure};
 pub use timer::StreamTimer;

@@ -96,7 +96,22 @@ impl RawMessage<'_> {
 
 /// Parses a chunk (`data:` payload) or a whole response body.
 pub fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
+    parse_into(data, None)
+}
+
+/// Parses like [`parse`], appending the generated text (not reasoning) to `reply` when
+/// given: what a conversation sends back as the assistant's turn.
+pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, serde_json::Error> {
     let raw: RawChunk<'_> = serde_json::from_slice(data)?;
+    if let Some(reply) = reply {
+        for choice in &raw.choices {
+            let message = choice.delta.as_ref().or(choice.message.as_ref());
+            let text = message
+                .and_then(|m| m.content.as_deref())
+                .or(choice.text.as_deref());
+            reply.push_str(text.unwrap_or_default());
+        }
+    }
     let has_content = raw.choices.iter().any(|c| {
         non_empty(&c.text)
             || c.delta.as_ref().is_some_and(RawMessage::has_text)
@@ -126,6 +141,19 @@ pub fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reply_collects_generated_text_only() {
+        let mut reply = String::new();
+        for chunk in [
+            &br#"{"choices":[{"delta":{"reasoning_content":"hmm"}}]}"#[..],
+            br#"{"choices":[{"delta":{"content":"Hel"}}]}"#,
+            br#"{"choices":[{"text":"lo"}]}"#,
+        ] {
+            parse_into(chunk, Some(&mut reply)).unwrap();
+        }
+        assert_eq!(reply, "Hello");
+    }
 
     #[test]
     fn chat_delta_content_counts_as_text() {

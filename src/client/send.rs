@@ -27,14 +27,13 @@ use super::{ErrorKind, RequestError};
 /// A request that meets a pooled connection the server has just closed (llama.cpp closes
 /// after `Keep-Alive: max=100` requests) is sent once more on a new connection: the server
 /// never read it, and the time of the second send is the one measured.
-pub async fn send(
-    http: &StreamClient,
-    uri: &Uri,
-    body: Bytes,
-    stream: bool,
-    timeout: Duration,
-    request_id: Option<&str>,
-) -> Exchange {
+pub async fn send(http: &StreamClient, uri: &Uri, body: Bytes, how: &Sending<'_>) -> Exchange {
+    let Sending {
+        stream,
+        timeout,
+        request_id,
+        keep_reply,
+    } = *how;
     let mut retried = false;
     let (sent, deadline, outcome) = loop {
         let request = http.request(Method::POST, uri.clone(), body.clone(), request_id);
@@ -75,10 +74,23 @@ pub async fn send(
         return Exchange::failed(sent, Instant::now(), error);
     }
     if stream {
-        read_stream(sent, response, deadline).await
+        read_stream(sent, response, deadline, keep_reply).await
     } else {
-        read_whole(sent, response, deadline).await
+        read_whole(sent, response, deadline, keep_reply).await
     }
+}
+
+/// How a request is sent and read.
+#[derive(Debug, Clone, Copy)]
+pub struct Sending<'a> {
+    /// Read the response as a stream of events.
+    pub stream: bool,
+    /// From send to the last byte.
+    pub timeout: Duration,
+    /// Sent as `X-Request-Id`.
+    pub request_id: Option<&'a str>,
+    /// Keep the generated text in the exchange.
+    pub keep_reply: bool,
 }
 
 /// When the bytes just read arrived: the connection's clock, else now.
@@ -92,10 +104,11 @@ async fn read_stream(
     sent: Instant,
     response: Response<Incoming>,
     deadline: tokio::time::Instant,
+    keep_reply: bool,
 ) -> Exchange {
     let clock = response.extensions().get::<Arc<ArrivalClock>>().cloned();
     let mut body = response.into_body();
-    let mut timer = StreamTimer::new(sent);
+    let mut timer = StreamTimer::new(sent, keep_reply);
     // One timer for the whole stream, not one per read: registering and cancelling a
     // timer for every chunk costs the read loop more than the chunk's parsing.
     let expiry = tokio::time::sleep_until(deadline);
@@ -128,15 +141,17 @@ async fn read_whole(
     sent: Instant,
     response: Response<Incoming>,
     deadline: tokio::time::Instant,
+    keep_reply: bool,
 ) -> Exchange {
     let clock = response.extensions().get::<Arc<ArrivalClock>>().cloned();
     let mut ex = Exchange::new(sent);
+    ex.reply = keep_reply.then(String::new);
     match timeout_at(deadline, response.into_body().collect()).await {
         Ok(Ok(collected)) => {
             let now = arrival(clock.as_deref());
             let bytes = collected.to_bytes();
             ex.end = now;
-            match openai::parse(&bytes) {
+            match openai::parse_into(&bytes, ex.reply.as_mut()) {
                 Ok(chunk) => ex.absorb(chunk, now),
                 Err(e) => ex.fail(
                     now,

@@ -17,9 +17,12 @@ pub struct StreamTimer {
 }
 
 impl StreamTimer {
-    pub fn new(sent: Instant) -> Self {
+    /// A timer for a request sent at `sent`; the reply's text is kept when `keep_reply`.
+    pub fn new(sent: Instant, keep_reply: bool) -> Self {
+        let mut exchange = Exchange::new(sent);
+        exchange.reply = keep_reply.then(String::new);
         Self {
-            exchange: Exchange::new(sent),
+            exchange,
             decoder: SseDecoder::new(),
             done: false,
         }
@@ -64,7 +67,7 @@ fn on_event(ex: &mut Exchange, event: SseEvent<'_>, now: Instant) -> bool {
             .get_or_insert_with(|| RequestError::from_stream_error(&message));
         return false;
     }
-    match openai::parse(event.data) {
+    match openai::parse_into(event.data, ex.reply.as_mut()) {
         Ok(chunk) => ex.absorb(chunk, now),
         Err(e) => {
             let text = String::from_utf8_lossy(event.data);
@@ -91,7 +94,7 @@ mod tests {
     #[test]
     fn text_chunks_are_timed_at_their_read() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start);
+        let mut t = StreamTimer::new(start, false);
         t.on_read(
             b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n",
             at(start, 5),
@@ -110,7 +113,7 @@ mod tests {
     #[test]
     fn stream_without_done_is_truncated() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start);
+        let mut t = StreamTimer::new(start, false);
         t.on_read(CHUNK, at(start, 1));
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::StreamTruncated);
     }
@@ -118,12 +121,12 @@ mod tests {
     #[test]
     fn malformed_chunk_and_error_object_stop_the_stream() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start);
+        let mut t = StreamTimer::new(start, false);
         t.on_read(b"data: {oops\n\n", start);
         assert!(t.is_finished());
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::MalformedChunk);
 
-        let mut t = StreamTimer::new(start);
+        let mut t = StreamTimer::new(start, false);
         t.on_read(CHUNK, start);
         t.on_read(
             b"data: {\"error\":{\"message\":\"overloaded\",\"code\":503}}\n\n",
@@ -136,7 +139,7 @@ mod tests {
 
     #[test]
     fn done_without_text_is_an_empty_response() {
-        let mut t = StreamTimer::new(Instant::now());
+        let mut t = StreamTimer::new(Instant::now(), false);
         t.on_read(b"data: [DONE]\n\n", Instant::now());
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::EmptyResponse);
     }

@@ -1,5 +1,5 @@
-//! `llm-loadtest validate FILE...`: checks scenario files without running them, one line
-//! each. A JSON Schema among them (`scenarios/*.json` takes `scenario.schema.json` too) is
+//! `llm-loadtest validate FILE...`: checks scenario files (and the prompt sets or traces
+//! they name) without running them, one line each. A JSON Schema among them (`scenarios/*.json` takes `scenario.schema.json` too) is
 //! skipped with a note, not reported as an invalid scenario.
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,9 @@ pub fn execute(files: &[PathBuf]) -> Outcome {
             );
             continue;
         }
-        match scenario::load_file(file) {
+        let checked =
+            scenario::load_file(file).and_then(|s| scenario::prompt_source(&s, file, 0).map(|_| s));
+        match checked {
             Ok(s) => {
                 sayln!("{}: ok ({})", file.display(), s.name);
             }

@@ -15,7 +15,6 @@ use crate::scenario::StopAfter;
 /// Runs the closed loop; records go to `out` as requests finish.
 pub async fn run(
     driver: &Driver<'_>,
-    content_tokens: u32,
     concurrency: u32,
     stop: StopAfter,
     out: &UnboundedSender<RequestRecord>,
@@ -28,7 +27,7 @@ pub async fn run(
     };
     let sender = || async {
         while !driver.cancel.is_cancelled() && may_start() {
-            if !driver.send_now(content_tokens, out).await {
+            if !driver.send_now(out).await {
                 break;
             }
         }

@@ -15,4 +15,4 @@ mod staged;
 pub use arrival::Arrivals;
 pub use driver::Driver;
 pub use point::{run_point, MeasuredPoint, PointSettings};
-pub use record::{RequestLog, RequestRecord};
+pub use record::{RequestLog, RequestMeta, RequestRecord};

@@ -1,7 +1,8 @@
 //! Open loop: requests start on a schedule whatever the server's state, each recording its
 //! scheduled and actual send time, so a client or server that falls behind shows as late
 //! sends instead of silently lowering the load. The schedule is a sequence of send times
-//! (offsets from the start): gaps drawn at a fixed rate, or at a rate that follows stages.
+//! (offsets from the start): gaps drawn at a fixed rate, at a rate that follows stages, or
+//! a trace's recorded arrivals.
 
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -51,47 +52,53 @@ pub fn staged(stages: &Stages, mut unit: Arrivals) -> impl FnMut() -> Option<Dur
     }
 }
 
+/// The send times of a trace: its arrivals from the first, divided by `time_scale`, until
+/// `stop`.
+pub fn trace(
+    arrivals: Vec<Duration>,
+    time_scale: f64,
+    stop: StopAfter,
+) -> impl FnMut() -> Option<Duration> {
+    let mut arrivals = arrivals.into_iter();
+    move || {
+        let due = arrivals.next()?.div_f64(time_scale);
+        match stop {
+            StopAfter::Duration(d) if due >= d => None,
+            _ => Some(due),
+        }
+    }
+}
+
 /// Runs the open loop on `schedule`; records go to `out` as requests finish.
 pub async fn run(
     driver: &Driver<'_>,
-    content_tokens: u32,
     mut schedule: impl FnMut() -> Option<Duration>,
     out: &UnboundedSender<RequestRecord>,
 ) {
     let started = Instant::now();
     let mut in_flight = FuturesUnordered::new();
+    let mut seq = 0;
     'schedule: while let Some(offset) = schedule() {
         if driver.cancel.is_cancelled() {
             break;
         }
         let due = started + offset;
-        let request = driver.prepare(content_tokens);
+        let request = driver.prepare(Some(seq));
+        seq += 1;
         let wake = tokio::time::sleep_until(due.into());
         tokio::pin!(wake);
         loop {
             tokio::select! {
                 _ = &mut wake => break,
                 _ = driver.cancel.cancelled() => break 'schedule,
-                Some(record) = in_flight.next(), if !in_flight.is_empty() => {
-                    if let Some(record) = record {
-                        let _ = out.send(record);
-                    }
-                }
+                Some(_) = in_flight.next(), if !in_flight.is_empty() => {}
             }
         }
-        in_flight.push(driver.execute(request, due));
+        in_flight.push(driver.run_job(request, due, out));
         // Poll the new request once now, so that it is sent before the next prompt is built.
-        if let Poll::Ready(Some(Some(record))) =
-            std::future::poll_fn(|cx| Poll::Ready(in_flight.poll_next_unpin(cx))).await
-        {
-            let _ = out.send(record);
-        }
+        let _ = std::future::poll_fn(|cx| Poll::Ready(in_flight.poll_next_unpin(cx))).await;
     }
-    while let Some(record) = in_flight.next().await {
-        if let Some(record) = record {
-            let _ = out.send(record);
-        }
-    }
+    while in_flight.next().await.is_some() {}
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::{closed, open, progress, staged, Arrivals, Driver, RequestLog, RequestRecord};
-use crate::metrics::{PointAccumulator, PointFacts, StageSplit, TimelineBuilder};
-use crate::result::CpuTime;
-use crate::result::StageResult;
-use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, Unit};
+use crate::metrics::{GroupSplit, PointAccumulator, PointFacts, StageSplit, TimelineBuilder};
+use crate::result::{CpuTime, GroupResult, StageResult};
+use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, TrafficClass, Unit};
 use crate::secret::Secret;
 
 /// Most warmup requests in flight at once for an open-loop point.
@@ -20,8 +19,6 @@ const OPEN_LOOP_WARMUP_CONCURRENCY: u32 = 4;
 
 /// How a point is run, beyond its spec.
 pub struct PointSettings<'a> {
-    /// Prompt tokens to generate (input length minus the server's template overhead).
-    pub content_tokens: u32,
     pub warmup: u32,
     pub stop: StopAfter,
     pub slo: Option<&'a Slo>,
@@ -32,6 +29,12 @@ pub struct PointSettings<'a> {
     pub timeline_window: Duration,
     /// Notified when warmup is over and the measured window starts.
     pub measuring: &'a Notify,
+    /// The traffic classes, whose figures are kept apart (none: one class).
+    pub classes: &'a [TrafficClass],
+    /// Turns per conversation, whose figures are kept apart (none: not conversations).
+    pub turns: Option<u32>,
+    /// Arrival times of a trace, from its first.
+    pub arrivals: Vec<std::time::Duration>,
 }
 
 /// A point's requests folded, with what the load generator knows of its window.
@@ -39,6 +42,9 @@ pub struct MeasuredPoint {
     pub accumulator: PointAccumulator,
     /// A staged point's figures per stage (empty otherwise).
     pub stages: Vec<StageResult>,
+    /// A mixed workload's figures per class, a conversation's per turn (empty otherwise).
+    pub classes: Vec<GroupResult>,
+    pub turns: Vec<GroupResult>,
     /// The window's CPU time and whether it was interrupted; the runner adds its samples.
     pub facts: PointFacts,
 }
@@ -59,7 +65,7 @@ fn connections(spec: &PointSpec, stop: StopAfter) -> u32 {
 
 fn is_open_loop(spec: &PointSpec) -> bool {
     match &spec.shape {
-        LoadShape::Open { .. } => true,
+        LoadShape::Open { .. } | LoadShape::Trace { .. } => true,
         LoadShape::Staged { stages, .. } => stages.unit == Unit::Rate,
         LoadShape::Closed { .. } => false,
     }
@@ -92,9 +98,16 @@ pub async fn run_point(
         )),
         _ => None,
     };
+    let classes = settings
+        .classes
+        .iter()
+        .map(|c| (c.name.clone(), c.slo.as_ref().or(slo)));
+    let turns = (1..=settings.turns.unwrap_or(0)).map(|t| (format!("turn {t}"), slo));
     let aggregator = Aggregator {
         acc: PointAccumulator::new(open_loop, input, slo, Some(timeline)),
         split,
+        classes: GroupSplit::new(classes, open_loop, input),
+        turns: GroupSplit::new(turns, open_loop, input),
         log: std::mem::replace(log, RequestLog::disabled()),
         bar: bar.clone(),
         api_key: settings.api_key.cloned(),
@@ -121,6 +134,8 @@ pub async fn run_point(
     MeasuredPoint {
         accumulator: folded.acc,
         stages: folded.split.map(|s| s.finish(spec)).unwrap_or_default(),
+        classes: folded.classes.finish(spec),
+        turns: folded.turns.finish(spec),
         facts,
     }
 }
@@ -132,13 +147,13 @@ async fn warm_up(driver: &Driver<'_>, spec: &PointSpec, settings: &PointSettings
     }
     let concurrency = match spec.shape {
         LoadShape::Closed { concurrency } => concurrency,
-        LoadShape::Open { .. } | LoadShape::Staged { .. } => OPEN_LOOP_WARMUP_CONCURRENCY,
+        _ => OPEN_LOOP_WARMUP_CONCURRENCY,
     }
     .min(settings.warmup);
     // Warmup records are dropped unread: the receiver goes at once.
     let (tx, _) = mpsc::unbounded_channel();
     let warmup = StopAfter::Requests(settings.warmup);
-    closed::run(driver, settings.content_tokens, concurrency, warmup, &tx).await;
+    closed::run(driver, concurrency, warmup, &tx).await;
 }
 
 /// The measured window under the point's load shape; records go to `tx`.
@@ -148,10 +163,9 @@ async fn drive(
     settings: &PointSettings<'_>,
     tx: mpsc::UnboundedSender<RequestRecord>,
 ) {
-    let tokens = settings.content_tokens;
     match &spec.shape {
         LoadShape::Closed { concurrency } => {
-            closed::run(driver, tokens, *concurrency, settings.stop, &tx).await
+            closed::run(driver, *concurrency, settings.stop, &tx).await
         }
         LoadShape::Open {
             rate,
@@ -159,10 +173,10 @@ async fn drive(
             burstiness,
         } => {
             let arrivals = Arrivals::new(*rate, *arrival, *burstiness, settings.arrival_seed);
-            open::run(driver, tokens, open::fixed(arrivals, settings.stop), &tx).await
+            open::run(driver, open::fixed(arrivals, settings.stop), &tx).await
         }
         LoadShape::Staged { stages, .. } if stages.unit == Unit::Concurrency => {
-            staged::run(driver, tokens, stages, &tx).await
+            staged::run(driver, stages, &tx).await
         }
         LoadShape::Staged {
             stages,
@@ -170,7 +184,16 @@ async fn drive(
             burstiness,
         } => {
             let unit = Arrivals::new(1.0, *arrival, *burstiness, settings.arrival_seed);
-            open::run(driver, tokens, open::staged(stages, unit), &tx).await
+            open::run(driver, open::staged(stages, unit), &tx).await
+        }
+        LoadShape::Trace { time_scale } => {
+            let arrivals = settings.arrivals.clone();
+            open::run(
+                driver,
+                open::trace(arrivals, *time_scale, settings.stop),
+                &tx,
+            )
+            .await
         }
     }
 }
@@ -183,6 +206,9 @@ struct Aggregator {
     acc: PointAccumulator,
     /// A staged point's stages, folded apart as well.
     split: Option<StageSplit>,
+    /// A mixed workload's classes and a conversation's turns, folded apart as well.
+    classes: GroupSplit,
+    turns: GroupSplit,
     log: RequestLog,
     bar: indicatif::ProgressBar,
     api_key: Option<Secret>,
@@ -194,6 +220,8 @@ struct Aggregator {
 struct Folded {
     acc: PointAccumulator,
     split: Option<StageSplit>,
+    classes: GroupSplit,
+    turns: GroupSplit,
     log: RequestLog,
 }
 
@@ -224,10 +252,14 @@ impl Aggregator {
             if let (Some(key), Some(error)) = (&self.api_key, &mut record.exchange.error) {
                 error.message = key.scrub(&error.message);
             }
-            self.acc.add(record.scheduled, &record.exchange);
+            let (meta, at, ex) = (record.meta, record.scheduled, &record.exchange);
+            self.acc.add(at, meta.planned_input, ex);
             if let Some(split) = &mut self.split {
-                split.add(record.scheduled, &record.exchange);
+                split.add(at, meta.planned_input, ex);
             }
+            self.classes.add(meta.class, at, meta.planned_input, ex);
+            self.turns
+                .add(meta.turn as usize, at, meta.planned_input, ex);
             if let Err(e) = self.log.write(&self.point, self.window_start, &record) {
                 tracing::warn!("cannot write the request log: {e}");
             }
@@ -236,6 +268,8 @@ impl Aggregator {
         Folded {
             acc: self.acc,
             split: self.split,
+            classes: self.classes,
+            turns: self.turns,
             log: self.log,
         }
     }

@@ -14,11 +14,23 @@ use crate::atomic::{self, WriteError};
 use crate::client::openai::Usage;
 use crate::client::{Exchange, RequestError};
 
+/// What a request was, beyond its prompt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// Index into the plan's classes (0 without classes).
+    pub class: usize,
+    /// A conversation's turn, from 0.
+    pub turn: u32,
+    /// The prompt tokens the server should count, when known exactly.
+    pub planned_input: Option<u32>,
+}
+
 /// A finished request as the load generator saw it.
 #[derive(Debug)]
 pub struct RequestRecord {
     /// Prompt index, unique within the run.
     pub index: u64,
+    pub meta: RequestMeta,
     /// Sent as `X-Request-Id`.
     pub request_id: String,
     /// When the load shape wanted it sent.
@@ -30,6 +42,10 @@ pub struct RequestRecord {
 struct Line<'a> {
     point: &'a str,
     index: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    class: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    turn: u32,
     request_id: &'a str,
     /// The send, in CLOCK_MONOTONIC microseconds (to join with a server's log).
     sent_clock_us: u64,
@@ -48,6 +64,10 @@ struct Line<'a> {
     server_timings: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a RequestError>,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 fn ms(from: Instant, to: Instant) -> f64 {
@@ -124,6 +144,8 @@ impl RequestLog {
         let line = Line {
             point,
             index: r.index,
+            class: r.meta.class,
+            turn: r.meta.turn,
             request_id: &r.request_id,
             sent_clock_us: crate::clock::monotonic_us(ex.sent),
             scheduled_ms: ms(window_start, r.scheduled),

@@ -14,12 +14,7 @@ use crate::scenario::Stages;
 const RECHECK: Duration = Duration::from_millis(20);
 
 /// Runs the staged closed loop; records go to `out` as requests finish.
-pub async fn run(
-    driver: &Driver<'_>,
-    content_tokens: u32,
-    stages: &Stages,
-    out: &UnboundedSender<RequestRecord>,
-) {
+pub async fn run(driver: &Driver<'_>, stages: &Stages, out: &UnboundedSender<RequestRecord>) {
     let started = Instant::now();
     let total = stages.total();
     let sender = |i: u32| async move {
@@ -34,7 +29,7 @@ pub async fn run(
                     _ = driver.cancel.cancelled() => break,
                 }
             }
-            if !driver.send_now(content_tokens, out).await {
+            if !driver.send_now(out).await {
                 break;
             }
         }

@@ -9,8 +9,8 @@ use super::timeline::{Ended, TimelineBuilder};
 use super::{GoodputCounter, LatencyHistogram, RequestFigures};
 use crate::client::Exchange;
 use crate::result::{
-    CpuTime, Failure, GpuStats, Latencies, PointResult, RequestCounts, Schedule, ServerMetrics,
-    StageResult, Throughput, TokenStats, LATE_SEND_MS,
+    CpuTime, Failure, GpuStats, GroupResult, Latencies, PointResult, RequestCounts, Schedule,
+    ServerMetrics, StageResult, Throughput, TokenStats, LATE_SEND_MS,
 };
 use crate::scenario::{PointSpec, Slo};
 
@@ -104,8 +104,9 @@ impl PointAccumulator {
         }
     }
 
-    /// Folds in one finished request that was scheduled at `scheduled`.
-    pub fn add(&mut self, scheduled: Instant, ex: &Exchange) {
+    /// Folds in one finished request that was scheduled at `scheduled`, whose prompt
+    /// should count `planned_input` tokens (when known; else the point's).
+    pub fn add(&mut self, scheduled: Instant, planned_input: Option<u32>, ex: &Exchange) {
         self.counts.total += 1;
         self.first_sent = Some(self.first_sent.map_or(ex.sent, |t| t.min(ex.sent)));
         self.last_end = Some(self.last_end.map_or(ex.end, |t| t.max(ex.end)));
@@ -148,10 +149,11 @@ impl PointAccumulator {
             TokenSource::ServerUsage => self.from_usage += 1,
             TokenSource::Chunks => self.from_chunks += 1,
         }
-        let input = f.input_tokens.unwrap_or(self.planned_input);
+        let planned = planned_input.unwrap_or(self.planned_input);
+        let input = f.input_tokens.unwrap_or(planned);
         self.input_sum += u64::from(input);
-        if f.input_tokens.is_some() {
-            let error = input.abs_diff(self.planned_input);
+        if let (Some(counted), Some(planned)) = (f.input_tokens, planned_input) {
+            let error = counted.abs_diff(planned);
             self.input_max_error = Some(self.input_max_error.map_or(error, |e| e.max(error)));
         }
         if let Some(cached) = ex.usage.and_then(|u| u.cached_tokens) {
@@ -197,6 +199,20 @@ impl PointAccumulator {
             latency_ms: p.latency_ms,
             goodput: p.goodput,
             ..stage
+        }
+    }
+
+    /// What one group of a point's requests (a class, a turn) measured, named `name`.
+    pub fn finish_group(self, spec: &PointSpec, name: String) -> GroupResult {
+        let p = self.finish(spec, PointFacts::default());
+        GroupResult {
+            name,
+            requests: p.requests,
+            duration_s: p.duration_s,
+            throughput: p.throughput,
+            tokens: p.tokens,
+            latency_ms: p.latency_ms,
+            goodput: p.goodput,
         }
     }
 
@@ -272,6 +288,8 @@ impl PointAccumulator {
             goodput: self.goodput.map(|g| g.finish()),
             timeline: self.timeline.map(|t| t.finish(facts.gauges)),
             stages: Vec::new(),
+            classes: Vec::new(),
+            turns: Vec::new(),
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

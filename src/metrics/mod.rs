@@ -5,6 +5,7 @@
 mod accumulator;
 mod encoding;
 mod goodput;
+mod groups;
 mod histogram;
 mod request;
 mod stages;
@@ -14,6 +15,7 @@ mod trials;
 pub use accumulator::{PointAccumulator, PointFacts};
 pub use encoding::HistogramError;
 pub use goodput::GoodputCounter;
+pub use groups::{combined_goodput, GroupSplit};
 pub use histogram::LatencyHistogram;
 pub use request::RequestFigures;
 pub use stages::StageSplit;

@@ -113,6 +113,7 @@ mod tests {
             }),
             server_timings: None,
             error: None,
+            reply: None,
         }
     }
 

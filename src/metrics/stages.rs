@@ -39,12 +39,12 @@ impl StageSplit {
     }
 
     /// Folds a request into the stage it was sent in.
-    pub fn add(&mut self, scheduled: Instant, ex: &Exchange) {
+    pub fn add(&mut self, scheduled: Instant, planned_input: Option<u32>, ex: &Exchange) {
         let (stage, _, _) = self
             .stages
             .stage_at(ex.sent.saturating_duration_since(self.origin));
         if let Some(acc) = self.accumulators.get_mut(stage) {
-            acc.add(scheduled, ex);
+            acc.add(scheduled, planned_input, ex);
         }
     }
 

@@ -48,6 +48,12 @@ pub struct PointResult {
     /// A staged point's figures per stage (of the last trial, when there were several).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageResult>,
+    /// A mixed workload's figures per traffic class (each by its own SLO).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<GroupResult>,
+    /// A conversation workload's figures per turn (`turn 1`, `turn 2`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turns: Vec<GroupResult>,
     /// Each trial, in the order measured, when the point was measured more than once; the
     /// figures above are then the trials pooled, and GPU readings and server metrics are
     /// those of the last trial.
@@ -73,6 +79,52 @@ pub struct StageResult {
     pub latency_ms: Latencies,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goodput: Option<Goodput>,
+}
+
+/// What one group of a point's requests measured: a traffic class, or a conversation's
+/// turn.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupResult {
+    pub name: String,
+    pub requests: RequestCounts,
+    pub duration_s: f64,
+    pub throughput: Throughput,
+    pub tokens: TokenStats,
+    pub latency_ms: Latencies,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<Goodput>,
+}
+
+impl Goodput {
+    /// The goodput of requests split in groups, each judged by its own SLO (`slo` is the
+    /// one shown; a criterion's count sums the groups that have it).
+    pub fn combined<'a>(parts: impl IntoIterator<Item = &'a Goodput>, slo: Slo) -> Self {
+        let mut all = Goodput {
+            slo,
+            ratio: 0.0,
+            met: 0,
+            total: 0,
+            per_criterion: BTreeMap::new(),
+        };
+        for part in parts {
+            all.met += part.met;
+            all.total += part.total;
+            for (name, count) in &part.per_criterion {
+                match all.per_criterion.get_mut(name) {
+                    Some(sum) => sum.met += count.met,
+                    None => {
+                        all.per_criterion.insert(name.clone(), count.clone());
+                    }
+                }
+            }
+        }
+        all.ratio = if all.total == 0 {
+            0.0
+        } else {
+            all.met as f64 / all.total as f64
+        };
+        all
+    }
 }
 
 impl PointResult {

@@ -13,12 +13,12 @@ use super::session::Session;
 use super::{RunError, Shared};
 use crate::client::{request_uri, GenerationParams};
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
-use crate::metrics::PointFacts;
+use crate::metrics::{combined_goodput, PointFacts};
 use crate::monitor::WindowMonitor;
 use crate::result::{Failure, PointResult};
-use crate::scenario::{Plan, PointSpec};
+use crate::scenario::{LengthSpec, Plan, PointSpec};
 use crate::secret::Credential;
-use crate::workload::PromptFactory;
+use crate::workload::RequestMaker;
 
 /// What the points of one configuration share.
 pub(super) struct PointContext<'a> {
@@ -28,10 +28,9 @@ pub(super) struct PointContext<'a> {
     uri: http::Uri,
     /// The model list, fetched to open connections before a window.
     models_uri: http::Uri,
-    params: GenerationParams,
-    factory: PromptFactory,
-    /// Tokens the server adds around a prompt.
-    overhead: u32,
+    /// The generation settings of each traffic class (one without classes).
+    params: Vec<GenerationParams>,
+    maker: RequestMaker,
     /// The context length the server advertises, in tokens.
     context_tokens: Option<u64>,
     monitor: WindowMonitor<'a>,
@@ -57,16 +56,27 @@ impl<'a> PointContext<'a> {
         let models_url = base_url
             .join("v1/models")
             .unwrap_or_else(|_| base_url.clone());
+        let base = GenerationParams {
+            max_tokens: 0,
+            ignore_eos: prepared.ignore_eos(plan),
+            stream: plan.request.stream,
+            model: prepared.model,
+        };
+        let mut params: Vec<GenerationParams> = plan
+            .classes
+            .iter()
+            .map(|c| GenerationParams {
+                model: c.model.clone().unwrap_or_else(|| base.model.clone()),
+                ..base.clone()
+            })
+            .collect();
+        if params.is_empty() {
+            params.push(base);
+        }
         Ok(Self {
-            params: GenerationParams {
-                max_tokens: plan.request.output_tokens,
-                ignore_eos: prepared.ignore_eos(plan),
-                stream: plan.request.stream,
-                model: prepared.model,
-            },
-            overhead: prepared.probe.template_overhead.unwrap_or(0),
+            params,
             context_tokens: prepared.context_tokens,
-            factory: prepared.factory,
+            maker: prepared.maker,
             models_uri: request_uri(&models_url)?,
             uri,
             monitor: WindowMonitor {
@@ -88,12 +98,13 @@ impl PointContext<'_> {
     /// not fit the context the server advertises (each request would be refused).
     pub fn unfit(&self, spec: &PointSpec) -> Option<Failure> {
         let context = self.context_tokens?;
-        let output = self.plan.request.output_tokens;
-        let needed = u64::from(spec.input_tokens) + u64::from(output);
+        let longest = |length: Option<&LengthSpec>| length.map_or(0, |l| l.range().1);
+        let input = longest(spec.input.as_ref());
+        let output = longest(self.plan.request.output.as_ref());
+        let needed = u64::from(input) + u64::from(output);
         (needed > context).then(|| Failure {
             reason: format!(
-                "input_tokens {} + output_tokens {output} do not fit the server's context of {context} tokens",
-                spec.input_tokens
+                "input_tokens {input} + output_tokens {output} (the longest asked for) do not fit the server's context of {context} tokens"
             ),
             log_tail: Vec::new(),
         })
@@ -104,18 +115,12 @@ impl PointContext<'_> {
         self.plan.trials
     }
 
-    /// How `spec`, at `at` in the plan, is run.
-    fn settings<'s>(
-        &'s self,
-        at: At,
-        spec: &PointSpec,
-        measuring: &'s Notify,
-    ) -> PointSettings<'s> {
+    /// How the point at `at` in the plan is run.
+    fn settings<'s>(&'s self, at: At, measuring: &'s Notify) -> PointSettings<'s> {
         let plan = self.plan;
         // Every trial of every point draws its own arrivals.
         let draw = at.position as u64 + u64::from(at.trial) * plan.points.len() as u64;
         PointSettings {
-            content_tokens: spec.input_tokens.saturating_sub(self.overhead).max(1),
             warmup: plan.warmup,
             stop: plan.stop,
             slo: plan.slo.as_ref(),
@@ -123,17 +128,21 @@ impl PointContext<'_> {
             api_key: plan.target.credential.as_ref().map(Credential::secret),
             timeline_window: plan.timeline_window,
             measuring,
+            classes: &plan.classes,
+            turns: self.maker.conversation().map(|(turns, _)| turns),
+            arrivals: self.maker.arrivals(),
         }
     }
 
-    /// What the point's requests are sent with; `cancel` stops them.
-    fn driver<'d>(&'d self, cancel: &'d CancellationToken) -> Driver<'d> {
+    /// What the requests of `spec` are sent with; `cancel` stops them.
+    fn driver<'d>(&'d self, spec: &'d PointSpec, cancel: &'d CancellationToken) -> Driver<'d> {
         Driver {
             http: &self.shared.streams,
             uri: &self.uri,
             adapter: self.shared.adapter.as_ref(),
             params: &self.params,
-            factory: &self.factory,
+            maker: &self.maker,
+            input: spec.input.as_ref(),
             timeout: self.plan.timeout,
             cancel,
             next_index: &self.shared.next_index,
@@ -168,10 +177,10 @@ pub(super) async fn measure(
     };
     tracing::info!("point {}/{points}{trial}: {}", at.position + 1, spec.id);
     let measuring = Notify::new();
-    let settings = ctx.settings(at, spec, &measuring);
+    let settings = ctx.settings(at, &measuring);
     // Stops the point on Ctrl-C, or at once when its server dies.
     let stop_point = cancel.child_token();
-    let driver = ctx.driver(&stop_point);
+    let driver = ctx.driver(spec, &stop_point);
     let done = CancellationToken::new();
     let load = async {
         let measured = run_point(&driver, spec, &settings, log).await;
@@ -199,5 +208,10 @@ pub(super) async fn measure(
     };
     let mut result = measured.accumulator.finish(spec, facts);
     result.stages = measured.stages;
+    if ctx.plan.classes.iter().any(|c| c.slo.is_some()) {
+        result.goodput = combined_goodput(&measured.classes, ctx.plan.slo.as_ref());
+    }
+    result.classes = measured.classes;
+    result.turns = measured.turns;
     result
 }

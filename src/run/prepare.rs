@@ -1,20 +1,21 @@
 //! What a configuration learns from its server before measuring: the model (the plan's, or
 //! the first the server lists), a tokenizer and the prompt vocabulary calibrated to it, the
 //! tokens the server adds around a prompt and whether it takes `ignore_eos` (one probe
-//! request), and the server's identity.
+//! request), the lengths of a prompt set's entries, and the server's identity.
 
 use super::RunError;
 use crate::client::{Adapter, StreamClient};
 use crate::result::ServerInfo;
 use crate::scenario::Plan;
 use crate::server::{context_length, first_model, server_info};
-use crate::workload::{probe_server, Probe, PromptFactory, Tokenizer};
+use crate::workload::{probe_server, Probe, PromptFactory, RequestMaker, Tokenizer};
 
 /// What a run learns about its target before measuring.
 pub(super) struct Prepared {
     pub model: String,
     pub tokenizer: Tokenizer,
-    pub factory: PromptFactory,
+    /// The requests of the points, from the calibrated prompt vocabulary.
+    pub maker: RequestMaker,
     pub probe: Probe,
     pub server: ServerInfo,
     /// The context length the server advertises, in tokens.
@@ -60,13 +61,15 @@ pub(super) async fn prepare(
     if probe.ignore_eos_rejected {
         tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
     }
+    let overhead = probe.template_overhead.unwrap_or(0);
+    let maker = RequestMaker::new(plan, factory, &tokenizer, overhead).await?;
     let server = server_info(http, base_url, &model).await;
     let context_tokens = context_length(http, base_url, &model).await;
     Ok(Prepared {
         context_tokens,
         model,
         tokenizer,
-        factory,
+        maker,
         probe,
         server,
     })

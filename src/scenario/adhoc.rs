@@ -6,7 +6,8 @@
 use std::str::FromStr;
 
 use super::{
-    Api, Arrival, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice, Workload,
+    Api, Arrival, LengthSpec, Load, PromptKind, PromptSpec, Scenario, Slo, Target, TokenizerChoice,
+    Workload,
 };
 
 /// The seed's test presets.
@@ -122,8 +123,12 @@ impl AdhocRun {
             description: None,
             target: self.target(),
             workload: Workload {
-                input_tokens: vec![self.input_tokens.unwrap_or(preset.input_len)],
-                output_tokens: self.output_tokens.unwrap_or(preset.output_len),
+                input_tokens: vec![LengthSpec::Fixed(
+                    self.input_tokens.unwrap_or(preset.input_len),
+                )],
+                output_tokens: Some(LengthSpec::Fixed(
+                    self.output_tokens.unwrap_or(preset.output_len),
+                )),
                 ignore_eos: self.ignore_eos,
                 stream: self.stream,
                 prompt: PromptSpec {
@@ -131,6 +136,7 @@ impl AdhocRun {
                     seed: self.seed,
                     ..PromptSpec::default()
                 },
+                classes: Vec::new(),
             },
             load: Load {
                 concurrency,

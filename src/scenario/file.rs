@@ -20,6 +20,8 @@ pub enum ScenarioError {
         field: String,
         message: String,
     },
+    #[error(transparent)]
+    Dataset(#[from] super::DatasetError),
 }
 
 /// Reads, parses and validates a scenario file.
@@ -69,7 +71,10 @@ mod tests {
     #[test]
     fn parses_a_minimal_scenario_with_defaults() {
         let s = parse_str(GOOD, Path::new("x.json")).unwrap();
-        assert_eq!(s.workload.input_tokens, vec![128]);
+        assert_eq!(
+            s.workload.input_tokens,
+            vec![super::super::LengthSpec::Fixed(128)]
+        );
         assert!(s.workload.stream && s.workload.ignore_eos);
         assert_eq!((s.load.warmup, s.load.trials), (3, 1));
     }

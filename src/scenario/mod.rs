@@ -4,6 +4,7 @@
 //! resolves environment variables and secrets.
 
 mod adhoc;
+mod dataset;
 mod file;
 mod plan;
 mod server_spec;
@@ -12,18 +13,22 @@ mod template;
 mod thresholds;
 mod types;
 mod validate;
+mod validate_workload;
+mod workload;
 
 pub use adhoc::{AdhocRun, Preset, SloSyntaxError};
+pub use dataset::{Dataset, DatasetError, Entry, EntryPrompt, Message};
 pub use file::{load_file, parse_str, ScenarioError};
 pub use plan::{
-    point_id, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource, SharedPrefix,
-    StopAfter,
+    point_id, prompt_source, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource,
+    SharedPrefix, Source, StopAfter,
 };
 pub use stages::{Shape, Stages, Unit};
 pub use template::{placeholders, substitute, PlaceholderError};
 pub use thresholds::{thresholds_of, Stat, Threshold, ThresholdError};
 pub use types::*;
 pub use validate::{name_problem, validate, FieldError, MAX_TRIALS};
+pub use workload::*;
 
 /// Where scenarios live.
 pub const DEFAULT_DIR: &str = "scenarios";

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::dataset::Reading;
 use super::validate::PORT_PLACEHOLDER;
 use super::{
-    Api, Arrival, MonitorSpec, Scenario, ScenarioError, ServerSpec, Slo, Stages, TokenizerChoice,
-    Unit,
+    Api, Arrival, Dataset, LengthSpec, MonitorSpec, PromptKind, Scenario, ScenarioError,
+    ServerSpec, Slo, Stages, TokenizerChoice, TrafficClass, Unit,
 };
 use crate::secret::{redacted, redacted_text, take_credential, Credential, Secret};
 
@@ -45,7 +46,28 @@ pub enum LoadShape {
         arrival: Arrival,
         burstiness: f64,
     },
+    /// Requests sent at a trace's arrival times, divided by `time_scale`.
+    Trace { time_scale: f64 },
 }
+
+/// Where each request's prompt comes from, beyond its length.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// Synthetic text (with shared prefixes when the plan has them).
+    Synthetic,
+    /// A prompt set's entries, in turn.
+    Dataset(std::sync::Arc<Dataset>),
+    /// A trace's requests, on its schedule; `block_tokens` per `hash_ids` block.
+    Trace {
+        trace: std::sync::Arc<Dataset>,
+        block_tokens: u32,
+    },
+    /// Conversations of `turns` turns, `think` apart.
+    Conversation { turns: u32, think: Duration },
+}
+
+/// Tokens per `hash_ids` block of a Mooncake trace.
+const MOONCAKE_BLOCK_TOKENS: u32 = 512;
 
 /// Prefixes that prompts share (`workload.prompt.kind: shared_prefix`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +89,11 @@ pub struct PointSpec {
     /// Stable id: the sorted `key=value` pairs of `params`.
     pub id: String,
     pub params: BTreeMap<String, Value>,
+    /// The prompt length the point is named by (a distribution's mean); 0 when the
+    /// prompts come from a file or the classes.
     pub input_tokens: u32,
+    /// The point's prompt lengths, fixed or drawn (`None`: from a file or the classes).
+    pub input: Option<LengthSpec>,
     pub shape: LoadShape,
     /// Index into [`Plan::configurations`].
     pub configuration: usize,
@@ -85,10 +111,10 @@ pub enum ServerSource {
 }
 
 /// What each request asks for.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestSpec {
-    /// `max_tokens`.
-    pub output_tokens: u32,
+    /// `max_tokens`: fixed or drawn; a file's own lengths when `None`.
+    pub output: Option<LengthSpec>,
     /// Ask the server to ignore end-of-sequence (exact output lengths).
     pub ignore_eos: bool,
     pub stream: bool,
@@ -119,6 +145,10 @@ pub struct Plan {
     pub seed: u64,
     /// The prefixes prompts share, when the workload asks for them.
     pub shared_prefix: Option<SharedPrefix>,
+    /// Where prompts come from.
+    pub source: Source,
+    /// The request classes mixed in each point (none: one class).
+    pub classes: Vec<TrafficClass>,
     /// Every combination of the matrix variables, in order (one empty configuration
     /// without a matrix).
     pub configurations: Vec<BTreeMap<String, Value>>,
@@ -229,6 +259,7 @@ impl Plan {
         let configurations = configurations(&scenario);
         let points = expand_points(&scenario, &configurations);
         let seed = scenario.workload.prompt.seed.unwrap_or_else(rand::random);
+        let source = prompt_source(&scenario, origin, seed)?;
         let mut record = scenario.clone();
         record.target.base_url = redacted(&target.base_url);
         record.workload.prompt.seed = Some(seed);
@@ -237,7 +268,7 @@ impl Plan {
             name: scenario.name.clone(),
             server: server_source(&scenario),
             request: RequestSpec {
-                output_tokens: w.output_tokens,
+                output: w.output_tokens.clone(),
                 ignore_eos: w.ignore_eos,
                 stream: w.stream,
             },
@@ -253,6 +284,8 @@ impl Plan {
                 (Some(prefixes), Some(tokens)) => Some(SharedPrefix { prefixes, tokens }),
                 _ => None,
             },
+            source,
+            classes: w.classes.clone(),
             server_variables: server_variables(&scenario),
             target,
             points,
@@ -261,6 +294,42 @@ impl Plan {
             record,
         })
     }
+}
+
+/// The prompt source of `scenario`, its file (relative to the folder of `origin`, the
+/// scenario's file) read, checked and sampled with `seed`.
+pub fn prompt_source(
+    scenario: &Scenario,
+    origin: &std::path::Path,
+    seed: u64,
+) -> Result<Source, ScenarioError> {
+    let (w, p) = (&scenario.workload, &scenario.workload.prompt);
+    let read = |path: &str| -> Result<std::sync::Arc<Dataset>, ScenarioError> {
+        let path = origin
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(path);
+        let reading = Reading {
+            kind: p.kind,
+            needs_output: w.output_tokens.is_none(),
+        };
+        let ordered = p.kind == PromptKind::Trace;
+        Ok(std::sync::Arc::new(
+            Dataset::read(&path, reading)?.sample(p.sample, seed, ordered),
+        ))
+    };
+    Ok(match (p.kind, &p.path) {
+        (PromptKind::Jsonl | PromptKind::Sharegpt, Some(path)) => Source::Dataset(read(path)?),
+        (PromptKind::Trace, Some(path)) => Source::Trace {
+            trace: read(path)?,
+            block_tokens: p.block_tokens.unwrap_or(MOONCAKE_BLOCK_TOKENS),
+        },
+        (PromptKind::Conversation, _) => Source::Conversation {
+            turns: p.turns.unwrap_or(1),
+            think: Duration::from_secs_f64(p.think_time_s.unwrap_or(0.0)),
+        },
+        _ => Source::Synthetic,
+    })
 }
 
 /// The target's base URL (`{port}` and an embedded server's port as 0, set per launch),
@@ -331,7 +400,8 @@ fn stop_after(l: &super::Load) -> StopAfter {
     match (l.requests, l.duration_s.or(staged)) {
         (Some(n), _) => StopAfter::Requests(n),
         (None, Some(d)) => StopAfter::Duration(Duration::from_secs_f64(d)),
-        (None, None) => unreachable!("validated: one of requests, duration_s or stages"),
+        // A trace without `duration_s` lasts as long as its schedule.
+        (None, None) => StopAfter::Duration(Duration::MAX),
     }
 }
 
@@ -339,6 +409,15 @@ fn stop_after(l: &super::Load) -> StopAfter {
 /// it and its shape.
 fn load_shapes(scenario: &Scenario) -> Vec<(Vec<(&'static str, Value)>, LoadShape)> {
     let l = &scenario.load;
+    let p = &scenario.workload.prompt;
+    if p.kind == PromptKind::Trace {
+        let name = p.path.as_deref().map(trace_name).unwrap_or_default();
+        let time_scale = p.time_scale.unwrap_or(1.0);
+        return vec![(
+            vec![("trace", name.into())],
+            LoadShape::Trace { time_scale },
+        )];
+    }
     if let Some(stages) = &l.stages {
         let unit = match stages.first().and_then(|s| s.concurrency) {
             Some(_) => Unit::Concurrency,
@@ -405,25 +484,56 @@ fn staged(l: &super::Load, stages: Stages) -> LoadShape {
     }
 }
 
+/// A trace's name in point ids: its file name without the extension.
+fn trace_name(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    path.file_stem()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The parameters that name a point's input lengths: its nominal length and, when drawn,
+/// the distribution (none when a file or the classes give the lengths).
+fn input_params(input: Option<&LengthSpec>) -> Vec<(&'static str, Value)> {
+    let Some(input) = input else {
+        return Vec::new();
+    };
+    let mut params = vec![("input_tokens", Value::from(input.nominal()))];
+    params.extend(
+        input
+            .label()
+            .map(|label| ("input_dist", Value::from(label))),
+    );
+    params
+}
+
 /// Every configuration × input length × load level, in that order.
 fn expand_points(
     scenario: &Scenario,
     configurations: &[BTreeMap<String, Value>],
 ) -> Vec<PointSpec> {
     let shapes = load_shapes(scenario);
+    let inputs: Vec<Option<&LengthSpec>> = match scenario.workload.input_tokens.as_slice() {
+        [] => vec![None],
+        lengths => lengths.iter().map(Some).collect(),
+    };
     let mut points = Vec::new();
     for (configuration, values) in configurations.iter().enumerate() {
-        for &input_tokens in &scenario.workload.input_tokens {
+        for input in &inputs {
             for (named, shape) in &shapes {
                 let mut params = values.clone();
-                params.insert("input_tokens".to_owned(), Value::from(input_tokens));
-                for (key, value) in named {
-                    params.insert((*key).to_owned(), value.clone());
+                for (key, value) in input_params(*input)
+                    .into_iter()
+                    .chain(named.iter().cloned())
+                {
+                    params.insert(key.to_owned(), value);
                 }
                 points.push(PointSpec {
                     id: point_id(&params),
                     params,
-                    input_tokens,
+                    input_tokens: input.map_or(0, LengthSpec::nominal),
+                    input: input.cloned(),
                     shape: shape.clone(),
                     configuration,
                 });

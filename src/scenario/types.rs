@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use super::server_spec::{Matrix, MonitorSpec, ReadySpec, ServerSpec, StopSpec};
+use super::Workload;
 
 /// A benchmark scenario: what to measure, with which prompts, under which load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -147,82 +148,6 @@ pub enum TokenizerChoice {
     Cl100kBase,
     /// tiktoken `o200k_base` (approximate for non-OpenAI models).
     O200kBase,
-}
-
-/// The requests sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Workload {
-    /// Prompt lengths in tokens (one point per length), a number or a list.
-    #[serde(deserialize_with = "one_or_many")]
-    #[schemars(with = "OneOrMany")]
-    pub input_tokens: Vec<u32>,
-    /// Output tokens requested (`max_tokens`).
-    pub output_tokens: u32,
-    /// Ask the server to ignore end-of-sequence so that every output has exactly
-    /// `output_tokens` tokens (vLLM, SGLang, llama.cpp accept it).
-    #[serde(default = "yes")]
-    pub ignore_eos: bool,
-    /// Stream the response (needed for TTFT, TPOT and ITL).
-    #[serde(default = "yes")]
-    pub stream: bool,
-    #[serde(default)]
-    pub prompt: PromptSpec,
-}
-
-/// A single value or a list, in a scenario file.
-#[derive(Deserialize, JsonSchema)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-    match OneOrMany::deserialize(d) {
-        Ok(OneOrMany::One(n)) => Ok(vec![n]),
-        Ok(OneOrMany::Many(v)) => Ok(v),
-        Err(_) => Err(serde::de::Error::custom(
-            "expected a token count or a list of token counts",
-        )),
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// How prompts are made.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PromptSpec {
-    #[serde(default)]
-    pub kind: PromptKind,
-    /// Seed of the prompt and arrival generators: the same seed gives the same prompts.
-    /// Absent, each run draws one (recorded in the result), so that a server's prompt
-    /// cache cannot serve prompts remembered from an earlier run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// `shared_prefix`: how many system prompts the requests share (request `i` draws
-    /// prefix `i mod prefixes`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefixes: Option<u32>,
-    /// `shared_prefix`: the tokens of each shared prefix; the rest of `input_tokens` is
-    /// unique to each request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefix_tokens: Option<u32>,
-}
-
-/// Prompt source.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PromptKind {
-    /// Unique synthetic text of exact token length.
-    #[default]
-    Synthetic,
-    /// Synthetic text of exact length that starts with one of `prefixes` shared prefixes of
-    /// `prefix_tokens` tokens, to measure a prefix cache.
-    SharedPrefix,
 }
 
 /// The load shape: closed loop (`concurrency`) or open loop (`rate`).

@@ -24,7 +24,7 @@ impl FieldError {
     }
 }
 
-fn err(field: &str, msg: &str) -> Result<(), FieldError> {
+pub(super) fn err(field: &str, msg: &str) -> Result<(), FieldError> {
     Err(FieldError::new(field, msg))
 }
 
@@ -118,7 +118,7 @@ fn validate_sim_knobs(s: &Scenario, profile: &str) -> Result<(), FieldError> {
 /// Checks everything but the target.
 fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
     validate_matrix(s)?;
-    validate_workload(s)?;
+    super::validate_workload::validate_workload(s)?;
     validate_load(s)?;
     validate_plan_size(s)?;
     validate_thresholds(s)?;
@@ -126,62 +126,10 @@ fn validate_rest(s: &Scenario) -> Result<(), FieldError> {
     validate_slo(s)
 }
 
-fn validate_workload(s: &Scenario) -> Result<(), FieldError> {
-    let w = &s.workload;
-    if w.input_tokens.is_empty() {
-        return err("workload.input_tokens", "must list at least one length");
-    }
-    for (i, &n) in w.input_tokens.iter().enumerate() {
-        count_in_range(
-            &format!("workload.input_tokens[{i}]"),
-            n,
-            MAX_TOKENS,
-            "tokens",
-        )?;
-    }
-    count_in_range(
-        "workload.output_tokens",
-        w.output_tokens,
-        MAX_TOKENS,
-        "tokens",
-    )?;
-    validate_prompt(w)
-}
-
-/// A shared prefix has a count and a length shorter than every input; the synthetic
-/// source has neither.
-fn validate_prompt(w: &super::Workload) -> Result<(), FieldError> {
-    let p = &w.prompt;
-    match (p.kind, p.prefixes, p.prefix_tokens) {
-        (PromptKind::Synthetic, None, None) => Ok(()),
-        (PromptKind::Synthetic, _, _) => err(
-            "workload.prompt",
-            "`prefixes` and `prefix_tokens` need `kind: shared_prefix`",
-        ),
-        (PromptKind::SharedPrefix, Some(n), Some(tokens)) => {
-            count_in_range("workload.prompt.prefixes", n, MAX_PREFIXES, "prefixes")?;
-            let shortest = w.input_tokens.iter().copied().min().unwrap_or_default();
-            if tokens == 0 || tokens >= shortest {
-                return err(
-                    "workload.prompt.prefix_tokens",
-                    &format!("must be at least 1 and below the shortest input ({shortest} tokens)"),
-                );
-            }
-            Ok(())
-        }
-        (PromptKind::SharedPrefix, _, _) => err(
-            "workload.prompt",
-            "`kind: shared_prefix` needs `prefixes` and `prefix_tokens`",
-        ),
-    }
-}
-
-/// Most shared prefixes a workload may name.
-const MAX_PREFIXES: u32 = 100_000;
-
 fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     let l = &s.load;
     match &l.stages {
+        _ if s.workload.prompt.kind == PromptKind::Trace => validate_trace_load(l)?,
         Some(stages) => validate_stages(l, stages)?,
         None => {
             validate_levels(l)?;
@@ -207,6 +155,28 @@ fn validate_load(s: &Scenario) -> Result<(), FieldError> {
         MAX_SECONDS,
         "seconds",
     )
+}
+
+/// A trace is its own schedule: no levels, stages or request count; `duration_s` may cut
+/// it short.
+fn validate_trace_load(l: &Load) -> Result<(), FieldError> {
+    let others = [
+        ("concurrency", l.concurrency.is_some()),
+        ("rate", l.rate.is_some()),
+        ("stages", l.stages.is_some()),
+        ("shape", l.shape.is_some()),
+        ("requests", l.requests.is_some()),
+    ];
+    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
+        return err(
+            &format!("load.{name}"),
+            "not with a trace: the trace is the schedule (`prompt.sample` keeps its first entries, `duration_s` cuts it short)",
+        );
+    }
+    match l.duration_s {
+        Some(d) => in_range("load.duration_s", d, 0.0, MAX_SECONDS, "seconds"),
+        None => Ok(()),
+    }
 }
 
 /// Exactly one of `concurrency` and `rate`, each level in range.
@@ -329,7 +299,7 @@ fn validate_plan_size(s: &Scenario) -> Result<(), FieldError> {
         .matrix
         .values()
         .map(Vec::len)
-        .chain([s.workload.input_tokens.len(), loads])
+        .chain([s.workload.input_tokens.len().max(1), loads])
         .try_fold(1usize, usize::checked_mul)
         .filter(|&n| n <= MAX_POINTS);
     match points {
@@ -405,7 +375,14 @@ fn validate_thresholds(s: &Scenario) -> Result<(), FieldError> {
 /// The launch's port in `server.command` and `target.base_url`.
 pub const PORT_PLACEHOLDER: &str = "{port}";
 /// Names a matrix variable cannot take: the harness sets them.
-const RESERVED: [&str; 4] = ["port", "input_tokens", "concurrency", "rate"];
+const RESERVED: [&str; 6] = [
+    "port",
+    "input_tokens",
+    "input_dist",
+    "concurrency",
+    "rate",
+    "trace",
+];
 
 fn validate_matrix(s: &Scenario) -> Result<(), FieldError> {
     for (name, values) in &s.matrix {
@@ -488,7 +465,7 @@ fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), FieldError> 
 
 /// The most tokens of a prompt or an answer: ten million, the longest context any model
 /// has; more would only make the harness allocate prompts no server takes.
-const MAX_TOKENS: u32 = 10_000_000;
+pub(super) const MAX_TOKENS: u32 = 10_000_000;
 /// The most requests in flight at once from one harness process.
 const MAX_CONCURRENCY: u32 = 100_000;
 /// The most times one point is measured in a run.
@@ -497,7 +474,12 @@ pub const MAX_TRIALS: u32 = 100;
 const MAX_POINTS: usize = 10_000;
 
 /// `value` must be at least 1 and at most `max`.
-fn count_in_range(field: &str, value: u32, max: u32, unit: &str) -> Result<(), FieldError> {
+pub(super) fn count_in_range(
+    field: &str,
+    value: u32,
+    max: u32,
+    unit: &str,
+) -> Result<(), FieldError> {
     if (1..=max).contains(&value) {
         Ok(())
     } else {
@@ -509,7 +491,7 @@ fn count_in_range(field: &str, value: u32, max: u32, unit: &str) -> Result<(), F
 }
 
 /// One week: the longest duration or timeout a point may have.
-const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+pub(super) const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 /// One request per 1,000 s: slower rates are better run with `concurrency: [1]`.
 const MIN_RATE: f64 = 0.001;
 const MAX_RATE: f64 = 1_000_000.0;
@@ -519,7 +501,13 @@ const MAX_BURSTINESS: f64 = 1000.0;
 /// Narrowest timeline window (a window must hold some requests to mean anything).
 const MIN_TIMELINE_WINDOW_S: f64 = 0.01;
 
-fn in_range(field: &str, value: f64, above: f64, max: f64, unit: &str) -> Result<(), FieldError> {
+pub(super) fn in_range(
+    field: &str,
+    value: f64,
+    above: f64,
+    max: f64,
+    unit: &str,
+) -> Result<(), FieldError> {
     if value.is_finite() && value > above && value <= max {
         Ok(())
     } else {

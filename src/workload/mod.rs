@@ -1,15 +1,19 @@
-//! Prompts of exact token length: a tokenizer (the server's `/tokenize`, else tiktoken),
-//! a calibrated vocabulary of single-token words, a seeded generator that makes every
-//! prompt unique from its first token so that prefix caches cannot flatter TTFT, and the
-//! probe that measures what the server adds around a prompt.
+//! The requests a run sends: prompts of exact token length (a tokenizer, the server's
+//! `/tokenize` else tiktoken, and a calibrated vocabulary of single-token words), a seeded
+//! generator that makes every prompt unique from its first token so that prefix caches
+//! cannot flatter TTFT, lengths drawn from distributions, prompt sets, traces and
+//! conversations, and the probe that measures what the server adds around a prompt.
 
+mod lengths;
 mod overhead;
 mod prompt;
+mod requests;
 mod tokenizer;
-mod words;
+pub(crate) mod words;
 
 pub use overhead::{probe_server, Probe};
 pub use prompt::PromptFactory;
+pub use requests::{Made, RequestMaker};
 pub use tokenizer::Tokenizer;
 
 /// Failures while preparing prompts.

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use super::PromptFactory;
-use crate::client::{self, Adapter, ErrorKind, Exchange, GenerationParams, StreamClient};
+use crate::client::{
+    self, Adapter, ErrorKind, Exchange, GenerationParams, Prompt, Sending, StreamClient,
+};
 
 /// Index of the probe prompt, far from the indices of measured prompts.
 const PROBE_INDEX: u64 = u64::MAX / 2;
@@ -32,7 +34,7 @@ pub async fn probe_server(
     ignore_eos: bool,
     timeout: Duration,
 ) -> Probe {
-    let content = factory.build(PROBE_INDEX, PROBE_TOKENS);
+    let content = Prompt::Text(factory.build(PROBE_INDEX, PROBE_TOKENS));
     let send = |ignore_eos: bool| {
         let params = GenerationParams {
             model: model.to_owned(),
@@ -40,14 +42,14 @@ pub async fn probe_server(
             ignore_eos,
             stream: false,
         };
-        client::send(
-            http,
-            uri,
-            adapter.body(&params, &content).into(),
-            false,
+        let how = Sending {
+            stream: false,
             timeout,
-            None,
-        )
+            request_id: None,
+            keep_reply: false,
+        };
+        let body = adapter.body(&params, &content).into();
+        async move { client::send(http, uri, body, &how).await }
     };
     let mut exchange = send(ignore_eos).await;
     let ignore_eos_rejected = ignore_eos && rejects_ignore_eos(&exchange) && {

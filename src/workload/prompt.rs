@@ -24,6 +24,8 @@ pub struct PromptFactory {
 
 /// Mixed into the seed of the shared prefixes, so that they differ from every prompt.
 const PREFIX_SEED: u64 = 0x5EED_F00D_CAFE_0001;
+/// Mixed into the seed of a trace's blocks.
+const BLOCK_SEED: u64 = 0x5EED_B10C_CAFE_0002;
 
 impl PromptFactory {
     /// Keeps the words that `tokenizer` counts as one token each. Sets of words are counted
@@ -79,6 +81,31 @@ impl PromptFactory {
             }
             _ => self.text(self.seed, index, tokens),
         }
+    }
+
+    /// The prompt number `index` with `tokens` tokens whose start is the text of `blocks`
+    /// (`block_tokens` each, the same text for the same block number in every prompt), as
+    /// many as fit; the rest is unique.
+    pub fn build_blocks(
+        &self,
+        index: u64,
+        tokens: u32,
+        blocks: &[u64],
+        block_tokens: u32,
+    ) -> String {
+        let mut text = String::new();
+        let mut left = tokens;
+        for &block in blocks {
+            if left < block_tokens || block_tokens == 0 {
+                break;
+            }
+            text += &self.text(self.seed ^ BLOCK_SEED, block, block_tokens);
+            left -= block_tokens;
+        }
+        if left > 0 {
+            text += &self.text(self.seed, index, left);
+        }
+        text
     }
 
     /// `tokens` words for `index` drawn with `seed`.
@@ -152,6 +179,28 @@ mod tests {
         assert_eq!(leads.len(), 2000);
         let other_seed = PromptFactory::from_words(WORDS.to_vec(), 4);
         assert_ne!(factory.build(5, 40), other_seed.build(5, 40));
+    }
+
+    #[test]
+    fn a_traces_blocks_are_shared_text_and_the_rest_is_unique() {
+        let factory = PromptFactory::from_words(WORDS.to_vec(), 3);
+        let words = |text: String| {
+            text.split(' ')
+                .skip(1)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let a = words(factory.build_blocks(0, 25, &[7, 8], 10));
+        let b = words(factory.build_blocks(1, 25, &[7, 9], 10));
+        assert_eq!((a.len(), b.len()), (25, 25));
+        assert_eq!(a[..10], b[..10], "block 7 is the same text");
+        assert_ne!(a[10..20], b[10..20], "blocks 8 and 9 differ");
+        let short = words(factory.build_blocks(2, 15, &[7, 8], 10));
+        assert_eq!(
+            (short.len(), &short[..10]),
+            (15, &a[..10]),
+            "only whole blocks that fit"
+        );
     }
 
     #[test]

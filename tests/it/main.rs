@@ -16,3 +16,4 @@ mod sim;
 mod stages;
 mod timing;
 mod tokenizer;
+mod workloads;

@@ -480,7 +480,7 @@ fn prompts_beyond_the_servers_context_fail_their_point_with_the_reason() {
     let (code, stdout, stderr) = run_plain(&["run", &file, "-o", out.to_str().unwrap()]);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
-        stdout.contains("✗ concurrency=1,input_tokens=40000: input_tokens 40000 + output_tokens 4 do not fit the server's context of 32768 tokens"),
+        stdout.contains("✗ concurrency=1,input_tokens=40000: input_tokens 40000 + output_tokens 4 (the longest asked for) do not fit the server's context of 32768 tokens"),
         "{stdout}"
     );
     let result: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();

@@ -124,7 +124,7 @@ fn bad_stages_and_prefixes_are_named() {
     let prompts = [
         (json!({"kind": "shared_prefix", "prefixes": 2}), "workload.prompt: `kind: shared_prefix` needs `prefixes` and `prefix_tokens`"),
         (json!({"kind": "shared_prefix", "prefixes": 2, "prefix_tokens": 100}), "workload.prompt.prefix_tokens: must be at least 1 and below the shortest input (100 tokens)"),
-        (json!({"prefixes": 2}), "workload.prompt: `prefixes` and `prefix_tokens` need `kind: shared_prefix`"),
+        (json!({"prefixes": 2}), "workload.prompt.prefixes: does not apply to `kind: synthetic`"),
     ];
     let good_load = json!({"concurrency": [1], "requests": 1});
     let with_prompt = prompts.into_iter().map(|(p, e)| (good_load.clone(), p, e));
