@@ -16,6 +16,7 @@ use crate::scenario::{LengthSpec, Message};
 use crate::workload::{Made, RequestMaker};
 
 /// Shared, borrowed state of the request senders.
+#[derive(Clone, Copy)]
 pub struct Driver<'a> {
     pub http: &'a StreamClient,
     pub uri: &'a http::Uri,

@@ -11,6 +11,7 @@ mod point;
 mod progress;
 mod record;
 mod staged;
+mod stop;
 
 pub use arrival::Arrivals;
 pub use driver::Driver;

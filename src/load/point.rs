@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use super::stop::StopRules;
 use super::{closed, open, progress, staged, Arrivals, Driver, RequestLog, RequestRecord};
 use crate::metrics::{GroupSplit, PointAccumulator, PointFacts, StageSplit, TimelineBuilder};
-use crate::result::{CpuTime, GroupResult, StageResult};
-use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, TrafficClass, Unit};
+use crate::result::{Breakpoint, CpuTime, GroupResult, StageResult, Stopped};
+use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, Threshold, TrafficClass, Unit};
 use crate::secret::Secret;
 
 /// Most warmup requests in flight at once for an open-loop point.
@@ -35,6 +36,8 @@ pub struct PointSettings<'a> {
     pub turns: Option<u32>,
     /// Arrival times of a trace, from its first.
     pub arrivals: Vec<std::time::Duration>,
+    /// Thresholds that stop the run when they fail (`abort_on_fail`).
+    pub abort: &'a [Threshold],
 }
 
 /// A point's requests folded, with what the load generator knows of its window.
@@ -45,6 +48,9 @@ pub struct MeasuredPoint {
     /// A mixed workload's figures per class, a conversation's per turn (empty otherwise).
     pub classes: Vec<GroupResult>,
     pub turns: Vec<GroupResult>,
+    /// Why the point stopped itself, and what a breakpoint ramp found.
+    pub stopped: Option<Stopped>,
+    pub breakpoint: Option<Breakpoint>,
     /// The window's CPU time and whether it was interrupted; the runner adds its samples.
     pub facts: PointFacts,
 }
@@ -103,7 +109,15 @@ pub async fn run_point(
         .iter()
         .map(|c| (c.name.clone(), c.slo.as_ref().or(slo)));
     let turns = (1..=settings.turns.unwrap_or(0)).map(|t| (format!("turn {t}"), slo));
+    // The point's own rules stop its senders, not the run's.
+    let stop = driver.cancel.child_token();
+    let senders = Driver {
+        cancel: &stop,
+        ..*driver
+    };
     let aggregator = Aggregator {
+        rules: StopRules::new(spec, settings.abort, stop.clone(), window_start),
+        spec: spec.clone(),
         acc: PointAccumulator::new(open_loop, input, slo, Some(timeline)),
         split,
         classes: GroupSplit::new(classes, open_loop, input),
@@ -115,11 +129,12 @@ pub async fn run_point(
         window_start,
     };
     let aggregated = aggregator.spawn(rx);
-    drive(driver, spec, settings, tx).await;
+    drive(&senders, spec, settings, tx).await;
     let folded = aggregated
         .await
         .expect("the aggregator thread ends with its records");
     let cpu = CpuTime::now() - cpu_before;
+    let (stopped, breakpoint) = folded.rules.finish();
     bar.finish_and_clear();
     let mut folded_log = folded.log;
     if let Err(e) = folded_log.flush() {
@@ -136,6 +151,8 @@ pub async fn run_point(
         stages: folded.split.map(|s| s.finish(spec)).unwrap_or_default(),
         classes: folded.classes.finish(spec),
         turns: folded.turns.finish(spec),
+        stopped,
+        breakpoint,
         facts,
     }
 }
@@ -203,6 +220,9 @@ const AGGREGATOR_PERIOD: Duration = Duration::from_millis(50);
 
 /// Folds a point's records into its figures and the request log, off the timing thread.
 struct Aggregator {
+    /// The rules that may stop the point, and the point they read.
+    rules: StopRules,
+    spec: PointSpec,
     acc: PointAccumulator,
     /// A staged point's stages, folded apart as well.
     split: Option<StageSplit>,
@@ -218,6 +238,7 @@ struct Aggregator {
 
 /// What the aggregator folded.
 struct Folded {
+    rules: StopRules,
     acc: PointAccumulator,
     split: Option<StageSplit>,
     classes: GroupSplit,
@@ -244,6 +265,7 @@ impl Aggregator {
             let mut record = match records.try_recv() {
                 Ok(record) => record,
                 Err(mpsc::error::TryRecvError::Empty) => {
+                    self.rules.check(&mut self.acc, &self.spec);
                     std::thread::sleep(AGGREGATOR_PERIOD);
                     continue;
                 }
@@ -260,12 +282,15 @@ impl Aggregator {
             self.classes.add(meta.class, at, meta.planned_input, ex);
             self.turns
                 .add(meta.turn as usize, at, meta.planned_input, ex);
+            self.rules.add(ex);
+            self.rules.check(&mut self.acc, &self.spec);
             if let Err(e) = self.log.write(&self.point, self.window_start, &record) {
                 tracing::warn!("cannot write the request log: {e}");
             }
             self.bar.inc(1);
         }
         Folded {
+            rules: self.rules,
             acc: self.acc,
             split: self.split,
             classes: self.classes,

@@ -42,7 +42,7 @@ fn every_request_failed(counts: &RequestCounts) -> Failure {
 }
 
 /// Running statistics of one point.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PointAccumulator {
     open_loop: bool,
     planned_input: u32,
@@ -202,6 +202,14 @@ impl PointAccumulator {
         }
     }
 
+    /// The point's figures so far (without its timeline), for rules checked while it runs.
+    pub fn snapshot(&mut self, spec: &PointSpec) -> PointResult {
+        let timeline = self.timeline.take();
+        let copy = self.clone();
+        self.timeline = timeline;
+        copy.finish(spec, PointFacts::default())
+    }
+
     /// What one group of a point's requests (a class, a turn) measured, named `name`.
     pub fn finish_group(self, spec: &PointSpec, name: String) -> GroupResult {
         let p = self.finish(spec, PointFacts::default());
@@ -290,6 +298,8 @@ impl PointAccumulator {
             stages: Vec::new(),
             classes: Vec::new(),
             turns: Vec::new(),
+            stopped: None,
+            breakpoint: None,
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

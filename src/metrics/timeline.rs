@@ -20,7 +20,7 @@ const RESERVOIR: usize = 256;
 pub const MAX_WINDOWS: usize = 1024;
 
 /// A bounded uniform sample of a stream (Vitter's algorithm R).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Reservoir {
     seen: u64,
     kept: Vec<f64>,
@@ -55,7 +55,7 @@ impl Reservoir {
 }
 
 /// One window while it can still receive samples.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Open {
     window: TimeWindow,
     output_tokens: u64,
@@ -79,7 +79,7 @@ pub struct Ended<'a> {
 }
 
 /// The timeline of one point under construction.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TimelineBuilder {
     origin: Instant,
     width: Duration,

@@ -20,8 +20,9 @@ use crate::scenario::Scenario;
 pub use environment::{Environment, GpuDevice, GpuEnvironment, Host, Revision, ServerInfo};
 pub use history::{figures, HistoryEntry, QUANTILES};
 pub use point::{
-    CriterionCount, Goodput, GroupResult, Latencies, PointResult, RequestCounts, Schedule,
-    StageResult, Summary, Throughput, TokenStats, LATENCY_NAMES, LATE_SEND_MS,
+    Breakpoint, BreakpointStep, CriterionCount, Goodput, GroupResult, Latencies, PointResult,
+    RequestCounts, Schedule, StageResult, Stopped, Summary, Throughput, TokenStats, LATENCY_NAMES,
+    LATE_SEND_MS,
 };
 pub use sampled::{is_kv_cache_gauge, CpuTime, GpuStats, ServerMetrics};
 pub use timeline::{TimeWindow, Timeline};

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{CpuTime, Failure, GpuStats, ServerMetrics, Timeline, Trial};
-use crate::scenario::Slo;
+use crate::scenario::{Slo, Stat, Threshold};
 
 /// One measured point.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -54,11 +54,58 @@ pub struct PointResult {
     /// A conversation workload's figures per turn (`turn 1`, `turn 2`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub turns: Vec<GroupResult>,
+    /// Set when the point stopped itself before its planned end (a threshold with
+    /// `abort_on_fail` failed, or a breakpoint run passed saturation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
+    /// What a `breakpoint` run found: the load at which the server broke, or that it held
+    /// up to the ramp's peak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakpoint: Option<Breakpoint>,
     /// Each trial, in the order measured, when the point was measured more than once; the
     /// figures above are then the trials pooled, and GPU readings and server metrics are
     /// those of the last trial.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trials: Vec<Trial>,
+}
+
+/// Why a point stopped itself, and when.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stopped {
+    /// Seconds from the start of the measured window.
+    pub at_s: f64,
+    pub reason: String,
+    /// Whether the run stops with it (k6's `abortOnFail` ends the whole test).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ends_run: bool,
+}
+
+/// What a breakpoint run found, step by step of its ramp.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakpoint {
+    /// `concurrency` or `rate`.
+    pub unit: String,
+    /// Whether the server broke before the ramp's peak.
+    pub broke: bool,
+    /// The highest load the server took before it broke (the knee: throughput stopped
+    /// rising there); the highest load reached when it did not break.
+    pub load: f64,
+    /// Why the run says it broke (or that it did not).
+    pub reason: String,
+    /// Each step of the ramp that finished: its load, output tokens/s, TTFT p50 and
+    /// error share.
+    pub steps: Vec<BreakpointStep>,
+}
+
+/// One step of a breakpoint ramp.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakpointStep {
+    pub load: f64,
+    pub requests: u64,
+    pub output_tokens_per_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_p50_ms: Option<f64>,
+    pub error_share: f64,
 }
 
 /// What one stage of a staged point measured.
@@ -128,6 +175,31 @@ impl Goodput {
 }
 
 impl PointResult {
+    /// The value `threshold` reads from the point; `None` when the point lacks it
+    /// (goodput without an SLO).
+    pub fn threshold_value(&self, threshold: &Threshold) -> Option<f64> {
+        let summary = self.latency_ms.get(&threshold.metric);
+        Some(match (threshold.stat, summary) {
+            (Stat::Percentile(50) | Stat::Med, Some(s)) => s.p50,
+            (Stat::Percentile(90), Some(s)) => s.p90,
+            (Stat::Percentile(95), Some(s)) => s.p95,
+            (Stat::Percentile(_), Some(s)) => s.p99,
+            (Stat::Avg, Some(s)) => s.mean,
+            (Stat::Min, Some(s)) => s.min,
+            (Stat::Max, Some(s)) => s.max,
+            (Stat::Rate, _) => match self.requests.total {
+                0 => 0.0,
+                total => self.requests.failed as f64 / total as f64,
+            },
+            (Stat::Ratio, _) => self.goodput.as_ref()?.ratio,
+            (Stat::Value, _) if threshold.metric == "requests_per_s" => {
+                self.throughput.requests_per_s
+            }
+            (Stat::Value, _) => self.throughput.output_tokens_per_s,
+            _ => return None,
+        })
+    }
+
     /// Peak GPU memory used during the point, summed over its GPUs; `None` without readings.
     pub fn gpu_vram_peak_mib(&self) -> Option<f64> {
         (!self.gpu.is_empty()).then(|| self.gpu.iter().map(|g| g.memory_used_peak_mib).sum())

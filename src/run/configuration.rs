@@ -141,6 +141,9 @@ async fn measure_points(
                 died = Some(failure.clone());
             }
             record.push_point(point);
+            if record.aborted() {
+                return died;
+            }
         }
     }
     died

@@ -97,7 +97,7 @@ pub async fn run_plan(
     };
     let mut record = record::RunRecord::start(plan, options, gpu_env)?;
     for launch in plan.launches() {
-        if cancel.is_cancelled() {
+        if cancel.is_cancelled() || record.aborted() {
             break;
         }
         configuration::run(plan, &launch, &shared, &mut record, cancel).await?;

@@ -131,6 +131,7 @@ impl PointContext<'_> {
             classes: &plan.classes,
             turns: self.maker.conversation().map(|(turns, _)| turns),
             arrivals: self.maker.arrivals(),
+            abort: &plan.abort,
         }
     }
 
@@ -213,5 +214,13 @@ pub(super) async fn measure(
     }
     result.classes = measured.classes;
     result.turns = measured.turns;
+    if let Some(stopped) = &measured.stopped {
+        eprintln!(
+            "{}: stopped after {:.1} s: {}",
+            spec.id, stopped.at_s, stopped.reason
+        );
+    }
+    result.stopped = measured.stopped;
+    result.breakpoint = measured.breakpoint;
     result
 }

@@ -159,6 +159,13 @@ impl RunRecord {
         self.result.servers.extend(server);
     }
 
+    /// Whether a threshold with `abort_on_fail` stopped the run (k6's `abortOnFail`: no
+    /// point runs after it).
+    pub fn aborted(&self) -> bool {
+        let mut stopped = self.result.points.iter().filter_map(|p| p.stopped.as_ref());
+        stopped.any(|s| s.ends_run)
+    }
+
     /// The final result; an error when the run was cancelled before its first point.
     pub fn finish(mut self, cancelled: bool) -> Result<RunResult, RunError> {
         if self.result.points.is_empty() && cancelled {

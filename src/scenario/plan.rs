@@ -149,6 +149,8 @@ pub struct Plan {
     pub source: Source,
     /// The request classes mixed in each point (none: one class).
     pub classes: Vec<TrafficClass>,
+    /// Thresholds that stop the run when they fail while a point runs (`abort_on_fail`).
+    pub abort: Vec<super::Threshold>,
     /// Every combination of the matrix variables, in order (one empty configuration
     /// without a matrix).
     pub configurations: Vec<BTreeMap<String, Value>>,
@@ -286,6 +288,7 @@ impl Plan {
             },
             source,
             classes: w.classes.clone(),
+            abort: abort_thresholds(&scenario),
             server_variables: server_variables(&scenario),
             target,
             points,
@@ -294,6 +297,15 @@ impl Plan {
             record,
         })
     }
+}
+
+/// The thresholds of `scenario` that stop the run when they fail.
+fn abort_thresholds(scenario: &Scenario) -> Vec<super::Threshold> {
+    let all = scenario.thresholds.as_ref().map(super::thresholds_of);
+    let all = all.and_then(Result::ok).unwrap_or_default();
+    all.into_iter()
+        .filter(|t| t.abort_after.is_some())
+        .collect()
 }
 
 /// The prompt source of `scenario`, its file (relative to the folder of `origin`, the

@@ -50,6 +50,9 @@ pub struct Threshold {
     pub stat: Stat,
     op: Op,
     limit: f64,
+    /// Stops the run when it fails, checked while a point runs after this delay
+    /// (`abort_on_fail`); `None`: checked on the finished point only.
+    pub abort_after: Option<std::time::Duration>,
 }
 
 /// Metrics that take latency statistics.
@@ -111,6 +114,7 @@ impl Threshold {
             stat,
             op,
             limit,
+            abort_after: None,
         })
     }
 
@@ -143,11 +147,22 @@ pub fn thresholds_of(spec: &ThresholdSpec) -> Result<Vec<Threshold>, FieldError>
             .collect()),
         ThresholdSpec::Expressions(map) => {
             let mut all = Vec::new();
-            for (metric, expressions) in map {
-                for (i, expression) in expressions.iter().enumerate() {
-                    let parsed = Threshold::parse(metric, expression).map_err(|e| {
-                        FieldError::new(&format!("thresholds.{metric}[{i}]"), e.to_string())
-                    })?;
+            for (metric, entries) in map {
+                for (i, entry) in entries.iter().enumerate() {
+                    let field = format!("thresholds.{metric}[{i}]");
+                    let (expression, abort) = entry.parts();
+                    let mut parsed = Threshold::parse(metric, expression)
+                        .map_err(|e| FieldError::new(&field, e.to_string()))?;
+                    parsed.abort_after = match abort {
+                        Some(s) if s.is_finite() && s >= 0.0 => {
+                            Some(std::time::Duration::from_secs_f64(s))
+                        }
+                        Some(_) => {
+                            let message = "delay_abort_eval_s: must be 0 or more seconds";
+                            return Err(FieldError::new(&field, message));
+                        }
+                        None => None,
+                    };
                     all.push(parsed);
                 }
             }

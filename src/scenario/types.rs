@@ -58,7 +58,41 @@ pub struct Scenario {
 #[serde(untagged)]
 pub enum ThresholdSpec {
     Preset(ThresholdPreset),
-    Expressions(BTreeMap<String, Vec<String>>),
+    Expressions(BTreeMap<String, Vec<ThresholdEntry>>),
+}
+
+/// One threshold: an expression, or k6's object form that can stop the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThresholdEntry {
+    Expression(String),
+    Rule(ThresholdRule),
+}
+
+/// A threshold that stops the run when it fails (k6's `abortOnFail`), checked while the
+/// point runs once `delay_abort_eval_s` have passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdRule {
+    pub threshold: String,
+    #[serde(default, alias = "abortOnFail")]
+    pub abort_on_fail: bool,
+    /// Seconds into the point before the threshold may stop it (k6's `delayAbortEval`).
+    #[serde(default)]
+    pub delay_abort_eval_s: f64,
+}
+
+impl ThresholdEntry {
+    /// The expression, and after how long its failure stops the run (never: `None`).
+    pub fn parts(&self) -> (&str, Option<f64>) {
+        match self {
+            Self::Expression(e) => (e, None),
+            Self::Rule(r) => (
+                &r.threshold,
+                r.abort_on_fail.then_some(r.delay_abort_eval_s),
+            ),
+        }
+    }
 }
 
 /// Named threshold sets.
@@ -72,7 +106,7 @@ pub enum ThresholdPreset {
 fn thresholds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ThresholdSpec>, D::Error> {
     ThresholdSpec::deserialize(d).map(Some).map_err(|_| {
         serde::de::Error::custom(
-            "expected \"sla\" or a map of metric to expressions, such as {\"ttft_ms\": [\"p(95) < 2000\"]}",
+            "expected \"sla\" or a map of metric to expressions, such as {\"ttft_ms\": [\"p(95) < 2000\", {\"threshold\": \"p(99) < 5000\", \"abort_on_fail\": true, \"delay_abort_eval_s\": 10}]}",
         )
     })
 }

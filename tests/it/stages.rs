@@ -1,7 +1,9 @@
 //! Staged load: the simulator's spike (2 → 8 → 2 requests in flight against a KV cache
 //! that holds four) shows TTFT rising in the timeline while requests wait and recovering
-//! after, with each stage's own figures and its timeline as CSV; errors in stages, shapes
-//! and shared prefixes name the file and the field.
+//! after, with each stage's own figures and its timeline as CSV; a breakpoint ramp stops
+//! by itself at the simulator's KV capacity; a failing `abort_on_fail` threshold stops the
+//! run after its delay; errors in stages, shapes and shared prefixes name the file and the
+//! field.
 
 use serde_json::{json, Value};
 
@@ -94,6 +96,64 @@ fn a_spike_shows_in_the_timeline_and_recovers() {
     );
     let (_, points_csv, _) = run_plain(&["report", &path, "--format", "csv"]);
     assert!(!points_csv.contains("timeline"), "{points_csv}");
+}
+
+#[test]
+fn a_breakpoint_run_stops_by_itself_at_the_kv_capacity() {
+    let _quiet = exclusive();
+    let r = run(&["run", "scenarios/sim-breakpoint.json"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let point = &r.result()["points"][0];
+    let breakpoint = &point["breakpoint"];
+    assert_eq!(breakpoint["broke"], true, "{breakpoint}");
+    // Four 1k-token requests fill the simulator's 5,000-token KV cache.
+    let load = breakpoint["load"].as_f64().unwrap();
+    assert!((3.0..=5.0).contains(&load), "broke at {load}: {breakpoint}");
+    let stopped = point["stopped"]["at_s"].as_f64().unwrap();
+    assert!(stopped < 30.0, "stopped after {stopped} s of a 40 s ramp");
+    assert!(
+        !point["partial"].as_bool().unwrap_or(false),
+        "stopping by itself is not an interruption"
+    );
+    assert!(
+        r.stderr
+            .contains("breakpoint: throughput stopped rising at concurrency"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_failing_abort_on_fail_threshold_stops_the_run_after_its_delay() {
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_json(
+        dir.path(),
+        "abort.json",
+        &json!({
+            "name": "abort", "target": {"embedded": "sim", "profile": "fixed-20ms"},
+            "workload": {"input_tokens": [64], "output_tokens": 8},
+            "load": {"concurrency": [2, 4], "duration_s": 20, "warmup": 0},
+            "thresholds": {"ttft_ms": ["p(99) < 60000",
+                {"threshold": "p(95) < 1", "abort_on_fail": true, "delay_abort_eval_s": 2}]}
+        }),
+    );
+    let r = run(&["run", &file], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let result = r.result();
+    let points = result["points"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "the run stopped with its first point");
+    let stopped = &points[0]["stopped"];
+    let at = stopped["at_s"].as_f64().unwrap();
+    assert!((2.0..4.0).contains(&at), "stopped at {at} s");
+    assert_eq!(stopped["ends_run"], true);
+    assert!(
+        stopped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ttft_ms: p(95) < 1 failed"),
+        "{stopped}"
+    );
 }
 
 #[test]
