@@ -112,8 +112,12 @@ pub fn study(result: &RunResult) -> Study {
         ..Study::default()
     };
     let load_of = |p: &PointResult| axes::load(p).map_or(0.0, |l| l.1);
-    // Points that were not measured have no figures (the warnings say why).
-    let measured = || result.points.iter().filter(|p| p.failure.is_none());
+    // Points that were not measured have no figures (the warnings say why); points whose
+    // prompts came from a file or the classes have no input length to table.
+    let measured = || {
+        let points = result.points.iter();
+        points.filter(|p| p.failure.is_none() && axes::input(p).is_some())
+    };
     for (config, members) in axes::group_by(measured(), |p| axes::config(p, &[])) {
         for (input, of_input) in axes::group_by(members.iter().copied(), |p| {
             axes::input(p).unwrap_or_default()

@@ -11,7 +11,8 @@ use super::format::{change, latency_label, value};
 use crate::compare::verdict::{Policy, Verdict};
 use crate::compare::Row;
 use crate::result::{
-    Failure, Goodput, GpuStats, PointResult, ServerMetrics, StageResult, Summary, LATENCY_NAMES,
+    Breakpoint, Failure, Goodput, GpuStats, GroupResult, PointResult, ServerMetrics, StageResult,
+    Stopped, Summary, LATENCY_NAMES,
 };
 
 /// A comparison row as shown.
@@ -68,6 +69,39 @@ pub struct PointView {
     pub server_metrics: Option<ServerMetrics>,
     /// A staged point's stages.
     pub stages: Vec<StageResult>,
+    /// A mixed workload's classes and a conversation's turns, each a table.
+    pub groups: Vec<GroupTable>,
+    /// Why the point stopped itself, and what a breakpoint ramp found.
+    pub stopped: Option<Stopped>,
+    pub breakpoint: Option<Breakpoint>,
+}
+
+/// A table of a point's groups of requests: its traffic classes or its turns.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupTable {
+    /// `Classes` or `Turns`, and the name of one (`Class`, `Turn`).
+    pub title: &'static str,
+    pub column: &'static str,
+    /// The key of the groups in the point's JSON.
+    pub key: &'static str,
+    pub rows: Vec<GroupResult>,
+}
+
+/// The non-empty group tables of `p`.
+fn group_tables(p: &PointResult) -> Vec<GroupTable> {
+    [
+        ("Classes", "Class", "classes", &p.classes),
+        ("Turns", "Turn", "turns", &p.turns),
+    ]
+    .into_iter()
+    .filter(|(.., rows)| !rows.is_empty())
+    .map(|(title, column, key, rows)| GroupTable {
+        title,
+        column,
+        key,
+        rows: rows.clone(),
+    })
+    .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,5 +214,8 @@ pub(super) fn point_view(index: usize, p: &PointResult) -> PointView {
         gpu_vram_peak_mib: p.gpu_vram_peak_mib(),
         server_metrics: p.server_metrics.clone(),
         stages: p.stages.clone(),
+        groups: group_tables(p),
+        stopped: p.stopped.clone(),
+        breakpoint: p.breakpoint.clone(),
     }
 }

@@ -493,6 +493,21 @@ fn check_timelines_in_chromium() {
     );
 }
 
+/// Fresh simulator runs of mixed traffic and of a breakpoint ramp: each class tabled with
+/// its own figures, the ramp's steps tabled with the knee marked.
+fn check_workloads_in_chromium() {
+    for (scenario, table) in [
+        ("sim-mixed-traffic", "<table class=\"groups\">"),
+        ("sim-breakpoint", "<table class=\"breakpoint\">"),
+    ] {
+        let run = crate::fixture::run(&["run", &format!("scenarios/{scenario}.json")], &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let out = check_in_chromium(scenario, &run.result(), None, 4000);
+        let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
+        assert!(dom.contains(table), "{scenario}: {table}");
+    }
+}
+
 /// The simulated chunked-prefill × TP sweep: its conclusions listed, each citing points
 /// that the page links to.
 fn check_conclusions_in_chromium() {
@@ -579,6 +594,7 @@ fn html_reports_open_offline_in_headless_chromium() {
     check_runs_in_chromium();
     check_conclusions_in_chromium();
     check_timelines_in_chromium();
+    check_workloads_in_chromium();
     let out = check_in_chromium("llamacpp-sweep", &real_sweep, None, 4000);
     let dom = std::fs::read_to_string(out.join("dom.html")).unwrap();
     assert!(dom.contains("Configurations compared") && dom.contains("Servers launched"));

@@ -66,15 +66,18 @@ impl Builder<'_> {
         figures
     }
 
-    /// One line per input length.
+    /// One line per input length (one in all when the prompts came from a file or the
+    /// classes, whose points have no input length).
     fn throughput_by_load(&mut self, b: &ByLoad) -> Figure {
         let x = |p: &PointResult| b.x(p);
+        let throughput: &Read = &|p| Some(p.throughput.output_tokens_per_s);
         let mut lines = Vec::new();
+        if b.inputs.is_empty() {
+            lines.extend(self.lines("all requests", 0, false, b.members, &x, throughput));
+        }
         for (i, &input) in b.inputs.iter().enumerate() {
             let label = format!("{} in", axes::tokens_label(input));
-            lines.extend(self.lines(&label, i, false, &b.of_input(input), &x, &|p| {
-                Some(p.throughput.output_tokens_per_s)
-            }));
+            lines.extend(self.lines(&label, i, false, &b.of_input(input), &x, throughput));
         }
         let title = format!("Output throughput vs {}", axes::load_title(b.load_name));
         self.line_figure(title, b.chart("output tokens/s".into(), lines))
