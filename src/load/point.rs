@@ -88,7 +88,12 @@ pub async fn run_point(
     driver.preconnect(connections(spec, settings.stop)).await;
     settings.measuring.notify_one();
     let open_loop = is_open_loop(spec);
-    let bar = progress::point_bar(&spec.id, settings.stop);
+    // A conversation is one job of several requests.
+    let bar_stop = match (settings.stop, settings.turns) {
+        (StopAfter::Requests(n), Some(turns)) => StopAfter::Requests(n.saturating_mul(turns)),
+        (stop, _) => stop,
+    };
+    let bar = progress::point_bar(&spec.id, bar_stop);
     let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
     let window_start = Instant::now();

@@ -4,6 +4,7 @@
 
 mod cpu;
 mod environment;
+mod gauges;
 mod gpu;
 mod revision;
 mod window;

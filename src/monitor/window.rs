@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::gauges::GaugeWindows;
 use super::gpu::{GpuRecorder, Gpus};
 use crate::result::{GpuStats, ServerMetrics};
 use crate::server::{scrape, MetricsRecorder};
@@ -36,82 +37,6 @@ pub struct Sampled {
     /// The width of the gauge windows (the timeline's, doubled for each merge), and per
     /// window, oldest first, each gauge's mean in it.
     pub gauges: (Duration, Vec<BTreeMap<String, f64>>),
-}
-
-/// Most gauge windows kept; past it neighbours merge and the width doubles.
-const MAX_GAUGE_WINDOWS: usize = 1024;
-
-/// Gauges averaged in fixed windows from an origin.
-#[derive(Debug)]
-struct GaugeWindows {
-    origin: Instant,
-    width: Duration,
-    sums: Vec<BTreeMap<String, (f64, u32)>>,
-}
-
-impl GaugeWindows {
-    fn new(width: Duration) -> Self {
-        Self {
-            origin: Instant::now(),
-            width: width.max(Duration::from_millis(1)),
-            sums: Vec::new(),
-        }
-    }
-
-    /// Adds gauges read now.
-    fn add(&mut self, gauges: impl IntoIterator<Item = (String, f64)>) {
-        let offset = self.origin.elapsed();
-        let mut index = (offset.as_nanos() / self.width.as_nanos()) as usize;
-        while index >= MAX_GAUGE_WINDOWS {
-            self.halve();
-            index /= 2;
-        }
-        if self.sums.len() <= index {
-            self.sums.resize_with(index + 1, BTreeMap::new);
-        }
-        for (name, value) in gauges {
-            let (sum, n) = self.sums[index].entry(name).or_default();
-            *sum += value;
-            *n += 1;
-        }
-    }
-
-    /// Merges neighbouring windows (sums and counts add), doubling the width.
-    fn halve(&mut self) {
-        self.width *= 2;
-        let old = std::mem::take(&mut self.sums);
-        for pair in old.chunks(2) {
-            let mut merged = pair[0].clone();
-            for (name, (sum, n)) in pair.iter().skip(1).flatten() {
-                let slot = merged.entry(name.clone()).or_default();
-                slot.0 += sum;
-                slot.1 += n;
-            }
-            self.sums.push(merged);
-        }
-    }
-
-    /// The means of two sets of windows from the same origin, merged at the wider width.
-    fn means(mut windows: [Self; 2]) -> (Duration, Vec<BTreeMap<String, f64>>) {
-        let width = windows.iter().map(|w| w.width).max().unwrap_or_default();
-        for w in &mut windows {
-            while w.width < width {
-                w.halve();
-            }
-        }
-        let len = windows.iter().map(|w| w.sums.len()).max().unwrap_or(0);
-        let means = (0..len)
-            .map(|i| {
-                windows
-                    .iter()
-                    .filter_map(|w| w.sums.get(i))
-                    .flatten()
-                    .map(|(name, (sum, n))| (name.clone(), sum / f64::from(*n)))
-                    .collect()
-            })
-            .collect();
-        (width, means)
-    }
 }
 
 /// Runs `sample` now and then every `interval` until `done`, and once more at the end.
@@ -227,23 +152,5 @@ impl WindowMonitor<'_> {
                 gpu_windows.unwrap_or_else(empty),
             ]),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gauges_are_averaged_per_window_and_merged() {
-        let mut server = GaugeWindows::new(Duration::from_secs(3600));
-        let mut gpu = GaugeWindows::new(Duration::from_secs(3600));
-        server.add([("vllm:num_requests_waiting".to_owned(), 2.0)]);
-        server.add([("vllm:num_requests_waiting".to_owned(), 4.0)]);
-        gpu.add([("gpu0.memory_used_mib".to_owned(), 1000.0)]);
-        let (width, means) = GaugeWindows::means([server, gpu]);
-        assert_eq!((width, means.len()), (Duration::from_secs(3600), 1));
-        assert_eq!(means[0]["vllm:num_requests_waiting"], 3.0);
-        assert_eq!(means[0]["gpu0.memory_used_mib"], 1000.0);
     }
 }

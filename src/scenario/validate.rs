@@ -157,22 +157,30 @@ fn validate_load(s: &Scenario) -> Result<(), FieldError> {
     )
 }
 
+/// Refuses the first field of `names` that `l` gives, with `message`.
+fn refuse_given(l: &Load, names: &[&str], message: &str) -> Result<(), FieldError> {
+    let given = |name: &&&str| match **name {
+        "concurrency" => l.concurrency.is_some(),
+        "rate" => l.rate.is_some(),
+        "stages" => l.stages.is_some(),
+        "shape" => l.shape.is_some(),
+        "requests" => l.requests.is_some(),
+        _ => l.duration_s.is_some(),
+    };
+    match names.iter().find(given) {
+        Some(name) => err(&format!("load.{name}"), message),
+        None => Ok(()),
+    }
+}
+
 /// A trace is its own schedule: no levels, stages or request count; `duration_s` may cut
 /// it short.
 fn validate_trace_load(l: &Load) -> Result<(), FieldError> {
-    let others = [
-        ("concurrency", l.concurrency.is_some()),
-        ("rate", l.rate.is_some()),
-        ("stages", l.stages.is_some()),
-        ("shape", l.shape.is_some()),
-        ("requests", l.requests.is_some()),
-    ];
-    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
-        return err(
-            &format!("load.{name}"),
-            "not with a trace: the trace is the schedule (`prompt.sample` keeps its first entries, `duration_s` cuts it short)",
-        );
-    }
+    refuse_given(
+        l,
+        &["concurrency", "rate", "stages", "shape", "requests"],
+        "not with a trace: the trace is the schedule (`prompt.sample` keeps its first entries, `duration_s` cuts it short)",
+    )?;
     match l.duration_s {
         Some(d) => in_range("load.duration_s", d, 0.0, MAX_SECONDS, "seconds"),
         None => Ok(()),
@@ -228,19 +236,11 @@ fn validate_stop(l: &Load) -> Result<(), FieldError> {
 /// Stages alone (no levels, shape, request count or duration), all of one kind, each in
 /// range, lasting some time in all.
 fn validate_stages(l: &Load, stages: &[Stage]) -> Result<(), FieldError> {
-    let others = [
-        ("concurrency", l.concurrency.is_some()),
-        ("rate", l.rate.is_some()),
-        ("shape", l.shape.is_some()),
-        ("requests", l.requests.is_some()),
-        ("duration_s", l.duration_s.is_some()),
-    ];
-    if let Some((name, _)) = others.iter().find(|(_, given)| *given) {
-        return err(
-            &format!("load.{name}"),
-            "not with `stages`: the stages give the levels and the duration",
-        );
-    }
+    refuse_given(
+        l,
+        &["concurrency", "rate", "shape", "requests", "duration_s"],
+        "not with `stages`: the stages give the levels and the duration",
+    )?;
     if stages.is_empty() {
         return err("load.stages", "must list at least one stage");
     }

@@ -2,8 +2,9 @@
 //! `LLM_LOADTEST_REAL_SERVER`; without it these tests say so and pass): exact prompt and
 //! output lengths by the server's own `usage`, no prompt-cache hits beyond the chat
 //! template's lead-in, client TPOT against the server's `timings`, TTFT never below the
-//! server's prompt time, a prompt over the context length counted as such, and a staged
-//! ramp of 1, 2 and 4 requests in flight seen as three plateaus in the timeline.
+//! server's prompt time, a prompt over the context length counted as such, a staged ramp
+//! of 1, 2 and 4 requests in flight seen as three plateaus in the timeline, shared
+//! prefixes served from the cache, and a conversation whose second turn carries the first.
 
 use serde_json::Value;
 
@@ -106,7 +107,7 @@ fn a_prompt_beyond_llama_servers_context_fails_its_point() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stdout.contains(
-            "input_tokens 9000 + output_tokens 8 do not fit the server's context of 8192 tokens"
+            "input_tokens 9000 + output_tokens 8 (the longest asked for) do not fit the server's context of 8192 tokens"
         ),
         "{}",
         r.stdout
@@ -206,4 +207,52 @@ fn a_shared_prefix_is_served_from_the_cache_and_unique_prompts_are_not() {
         unique <= lead_share,
         "unique prompts: {unique:.3} cached, at most the lead-in's {lead_share:.3}"
     );
+}
+
+#[test]
+fn a_conversations_second_turn_sends_the_first_turns_history() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = serde_json::json!({
+        "name": "conversation",
+        "target": {"base_url": url},
+        "workload": {"input_tokens": [64], "output_tokens": 16,
+                     "prompt": {"kind": "conversation", "turns": 2, "think_time_s": 0.2}},
+        "load": {"concurrency": [2], "requests": 4, "warmup": 0}
+    });
+    let file = crate::fixture::write_json(dir.path(), "conversation.json", &scenario);
+    let r = crate::fixture::run(&["run", &file], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let requests = r.requests();
+    assert_eq!(requests.len(), 8, "4 conversations of 2 turns");
+    let overhead = r.result()["prompts"]["template_overhead_tokens"]
+        .as_u64()
+        .unwrap();
+    let usage = |q: &Value, field: &str| q["usage"][field].as_u64().unwrap();
+    for first in requests.iter().filter(|q| q.get("turn").is_none()) {
+        let second = requests
+            .iter()
+            .find(|q| q["index"] == first["index"] && q["turn"] == 1)
+            .expect("every conversation has its second turn");
+        let (prompt, reply) = (
+            usage(first, "prompt_tokens"),
+            usage(first, "completion_tokens"),
+        );
+        assert_eq!((prompt, reply), (64, 16), "the first turn as asked");
+        // The second turn holds the first prompt, its reply and a new 64-token message
+        // (less the template's lead-in, which the history's template already has).
+        let at_least = prompt + reply + (64 - overhead);
+        let sent = usage(second, "prompt_tokens");
+        assert!(
+            sent >= at_least,
+            "second turn: {sent} prompt tokens, at least {at_least} expected"
+        );
+        assert!(
+            sent < at_least + 32,
+            "second turn: {sent} prompt tokens, at most a template more than {at_least}"
+        );
+    }
+    let turns = r.result()["points"][0]["turns"].clone();
+    assert_eq!(turns.as_array().unwrap().len(), 2, "figures per turn");
 }

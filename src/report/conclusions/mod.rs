@@ -1,11 +1,12 @@
 //! Conclusions a reader would otherwise work out from the tables (the seed report's
 //! section 5): which server option moved each key figure most, what chunked prefill did to
 //! ITL p99 and TTFT, what `max_num_batched_tokens` did, how tensor parallelism scaled, the
-//! memory headroom and any out-of-memory start, the highest load that met the SLO, and a
-//! recommended configuration. Each cites the figures it rests on (changes with their
+//! memory headroom and any out-of-memory start, the highest load that met the SLO, where a
+//! breakpoint ramp broke, and a recommended configuration. Each cites the figures it rests on (changes with their
 //! bootstrap 95% interval, drawn from the points' histograms) and says so when the data
 //! cannot support it.
 
+mod breakpoint;
 mod capacity;
 mod choice;
 mod effects;
@@ -61,6 +62,7 @@ pub fn conclusions(result: &RunResult) -> Vec<Conclusion> {
             out.push(effects::tensor_parallel(&measured));
             out.push(capacity::memory(result));
             out.push(capacity::load_limit(result, &measured));
+            out.extend(breakpoint::breakpoints(&measured));
             out.push(choice::recommended(result, &measured));
         }
         _ => {
