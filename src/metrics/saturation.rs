@@ -4,7 +4,8 @@
 //! then (the throughput the server gave). The server is past saturation when throughput
 //! has stopped rising for [`PLATEAU_STEPS`] steps while TTFT p50 has at least doubled, or
 //! when a step's requests fail more often than [`ERROR_LIMIT`]; the breaking load is the
-//! knee, the first step within 5% of the best throughput.
+//! knee, the first step within 10% of the plateau (the median throughput of the latest
+//! steps, so that one noisy step does not move it).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,8 +19,8 @@ use crate::scenario::{Stages, Unit};
 const RATE_STEPS: f64 = 20.0;
 /// Steps after the knee with no more throughput before the server is said to be saturated.
 const PLATEAU_STEPS: usize = 3;
-/// A step within this share of the best throughput has reached it.
-const KNEE_SHARE: f64 = 0.95;
+/// A step within this share of the plateau's throughput has reached it.
+const KNEE_SHARE: f64 = 0.9;
 /// TTFT p50 at least this many times its lowest: requests are queueing.
 const TTFT_GROWTH: f64 = 2.0;
 /// Share of a step's requests that may fail before the server is said to have broken.
@@ -167,23 +168,28 @@ fn broken(steps: &[BreakpointStep], unit: &str) -> Option<(f64, String)> {
         );
         return Some((last_good, reason));
     }
-    let best = steps
+    let last = steps.last()?;
+    // The plateau: the median throughput of the latest steps (robust to one noisy step).
+    let recent: Vec<f64> = steps
         .iter()
+        .rev()
+        .take(PLATEAU_STEPS + 1)
         .map(|s| s.output_tokens_per_s)
-        .fold(0.0, f64::max);
+        .collect();
+    let plateau = median(&recent)?;
     let knee = steps
         .iter()
-        .position(|s| best > 0.0 && s.output_tokens_per_s >= KNEE_SHARE * best)?;
-    let last = steps.last()?;
+        .position(|s| plateau > 0.0 && s.output_tokens_per_s >= KNEE_SHARE * plateau)?;
+    let flat = last.output_tokens_per_s <= steps[knee].output_tokens_per_s / KNEE_SHARE;
     let lowest = steps
         .iter()
         .filter_map(|s| s.ttft_p50_ms)
         .fold(f64::INFINITY, f64::min);
     let latest = last.ttft_p50_ms?;
     let queued = latest >= TTFT_GROWTH * lowest;
-    (steps.len() - 1 - knee >= PLATEAU_STEPS && queued).then(|| {
+    (steps.len() - 1 - knee >= PLATEAU_STEPS && flat && queued).then(|| {
         let reason = format!(
-            "throughput stopped rising at {unit} {} ({best:.0} output tokens/s) while TTFT p50 grew from {lowest:.0} to {latest:.0} ms",
+            "throughput stopped rising at {unit} {} (about {plateau:.0} output tokens/s) while TTFT p50 grew from {lowest:.0} to {latest:.0} ms",
             short(steps[knee].load)
         );
         (steps[knee].load, reason)
@@ -223,7 +229,10 @@ mod tests {
             .collect();
         assert_eq!(broken(&rising, "concurrency"), None);
         let mut saturated = rising.clone();
-        saturated.extend((5..=7).map(|c| step(c as f64, 401.0, 40.0 * (c - 3) as f64, 0.0)));
+        // A noisy plateau: one step well above the others.
+        let plateau = [440.0, 401.0, 401.0];
+        saturated
+            .extend((5..=7).map(|c| step(c as f64, plateau[c - 5], 40.0 * (c - 3) as f64, 0.0)));
         let (load, reason) = broken(&saturated, "concurrency").unwrap();
         assert_eq!(load, 4.0);
         assert!(
@@ -237,6 +246,10 @@ mod tests {
             None,
             "a plateau without queueing"
         );
+        let linear: Vec<_> = (1..=20)
+            .map(|c| step(c as f64, 100.0 * c as f64, 10.0 * c as f64, 0.0))
+            .collect();
+        assert_eq!(broken(&linear, "concurrency"), None, "still rising");
     }
 
     #[test]
