@@ -14,6 +14,7 @@ pub mod compare;
 pub mod load;
 pub mod metrics;
 pub mod monitor;
+pub mod recommend;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -10,6 +10,7 @@ mod compare;
 mod gpu;
 mod history;
 mod info;
+mod recommend;
 mod report;
 mod retry;
 mod run;
@@ -183,6 +184,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Compare(args) => compare::execute(&args, &runtime),
         Command::Report(args) => report::execute(&args),
         Command::History(args) => history::execute(&args),
+        Command::Recommend(args) => recommend::execute(&args, &runtime),
         Command::Info => info::execute(),
         Command::Gpu { watch } => gpu::execute(watch),
         Command::Sim(args) => sim::execute(&args, &runtime),

@@ -197,7 +197,7 @@ fn report_failed_points(result: &RunResult) -> bool {
 /// First Ctrl-C (or SIGTERM, SIGHUP: a cancelled CI job, a closed terminal): stop starting
 /// requests and finish with a partial result, stopping launched servers. Second: kill the
 /// servers and quit.
-async fn stop_on_ctrl_c(cancel: CancellationToken) {
+pub(super) async fn stop_on_ctrl_c(cancel: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::terminate()),

@@ -38,6 +38,8 @@ pub struct PointSettings<'a> {
     pub arrivals: Vec<std::time::Duration>,
     /// Thresholds that stop the run when they fail (`abort_on_fail`).
     pub abort: &'a [Threshold],
+    /// Stop once the goodput's interval is clear of this share.
+    pub settle_goodput: Option<f64>,
 }
 
 /// A point's requests folded, with what the load generator knows of its window.
@@ -121,7 +123,7 @@ pub async fn run_point(
         ..*driver
     };
     let aggregator = Aggregator {
-        rules: StopRules::new(spec, settings.abort, stop.clone(), window_start),
+        rules: StopRules::new(spec, settings, stop.clone(), window_start),
         spec: spec.clone(),
         acc: PointAccumulator::new(open_loop, input, slo, Some(timeline)),
         split,

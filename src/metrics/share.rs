@@ -65,12 +65,19 @@ impl Share {
         }
     }
 
-    /// Requests whose interval would settle a share like this one against `target`
-    /// (the normal approximation; `None` when the share sits on the target).
+    /// The fewest requests whose interval would settle a share like this one against
+    /// `target` (to a tenth); `None` when none up to ten million would (it sits on the
+    /// target).
     pub fn requests_to_settle(&self, target: f64) -> Option<u64> {
-        let p = self.ratio.clamp(0.01, 0.99);
-        let gap = (self.ratio - target).abs();
-        (gap > 1e-9).then(|| (Z * Z * p * (1.0 - p) / (gap * gap)).ceil() as u64)
+        let mut n = self.total.max(10);
+        while n <= 10_000_000 {
+            let met = (self.ratio * n as f64).round() as u64;
+            if Share::of(met, n).against(target) != Settled::Unsure {
+                return Some(n);
+            }
+            n += n.div_ceil(10);
+        }
+        None
     }
 }
 
@@ -92,6 +99,12 @@ mod tests {
         let near = Share::of(93, 100);
         assert_eq!(near.against(0.95), Settled::Unsure);
         let needed = near.requests_to_settle(0.95).unwrap();
-        assert!((600..=700).contains(&needed), "{needed}");
+        assert!((400..=800).contains(&needed), "{needed}");
+        let high = Share::of(98, 100).requests_to_settle(0.95).unwrap();
+        let met = (high as f64 * 0.98).round() as u64;
+        assert!(
+            high > 100 && Share::of(met, high).against(0.95) == Settled::Meets,
+            "{high}"
+        );
     }
 }

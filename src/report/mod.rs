@@ -15,6 +15,7 @@ mod format;
 mod github;
 mod history;
 pub mod output;
+pub mod recommendation;
 mod runs;
 mod study;
 mod templates;

@@ -8,14 +8,22 @@ use std::path::{Path, PathBuf};
 
 use tera::{Tera, Value};
 
-use super::context::Report;
-
 pub const MARKDOWN: &str = "report.md.tera";
 pub const HTML: &str = "report.html.tera";
-const EMBEDDED: [(&str, &str); 2] = [
+pub const RECOMMEND_MD: &str = "recommend.md.tera";
+pub const RECOMMEND_HTML: &str = "recommend.html.tera";
+const EMBEDDED: [(&str, &str); 5] = [
+    (STYLE, include_str!("templates/style.css.tera")),
     (MARKDOWN, include_str!("templates/report.md.tera")),
     (HTML, include_str!("templates/report.html.tera")),
+    (RECOMMEND_MD, include_str!("templates/recommend.md.tera")),
+    (
+        RECOMMEND_HTML,
+        include_str!("templates/recommend.html.tera"),
+    ),
 ];
+/// The style sheet the HTML pages include.
+const STYLE: &str = "style.css.tera";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -78,8 +86,13 @@ impl Templates {
         Ok(Self { tera })
     }
 
-    /// Renders the template `name` ([`MARKDOWN`] or [`HTML`]) with `report`.
-    pub fn render(&self, name: &'static str, report: &Report) -> Result<String, TemplateError> {
+    /// Renders the template `name` ([`MARKDOWN`], [`HTML`], [`RECOMMEND_MD`],
+    /// [`RECOMMEND_HTML`]) with `report`.
+    pub fn render(
+        &self,
+        name: &'static str,
+        report: &impl serde::Serialize,
+    ) -> Result<String, TemplateError> {
         let render_error = |e: tera::Error| TemplateError::Render {
             name,
             message: chain(&e),

@@ -132,6 +132,7 @@ impl PointContext<'_> {
             turns: self.maker.conversation().map(|(turns, _)| turns),
             arrivals: self.maker.arrivals(),
             abort: &plan.abort,
+            settle_goodput: plan.settle_goodput,
         }
     }
 

@@ -71,7 +71,7 @@ const DEFAULT: PresetValues = PresetValues {
 };
 
 /// A run described by flags; `None` takes the preset's value, else the default.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdhocRun {
     pub base_url: String,
     pub model: Option<String>,

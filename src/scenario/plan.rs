@@ -151,6 +151,9 @@ pub struct Plan {
     pub classes: Vec<TrafficClass>,
     /// Thresholds that stop the run when they fail while a point runs (`abort_on_fail`).
     pub abort: Vec<super::Threshold>,
+    /// Stop each point once its goodput's 95% interval is clear of this share (from 0 to
+    /// 1): `recommend`'s probes, which need an answer, not a full count.
+    pub settle_goodput: Option<f64>,
     /// Every combination of the matrix variables, in order (one empty configuration
     /// without a matrix).
     pub configurations: Vec<BTreeMap<String, Value>>,
@@ -289,6 +292,7 @@ impl Plan {
             source,
             classes: w.classes.clone(),
             abort: abort_thresholds(&scenario),
+            settle_goodput: None,
             server_variables: server_variables(&scenario),
             target,
             points,

@@ -333,6 +333,7 @@ fn a_run_whose_reader_has_gone_still_writes_its_result() {
         first_token_ms: 5,
         itl_ms: 1,
         stall_after: None,
+        crowding: None,
     });
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("result.json");

@@ -205,6 +205,7 @@ fn compare_without_results_runs_the_reachable_scenarios_then_compares() {
         first_token_ms: 20,
         itl_ms: 5,
         stall_after: None,
+        crowding: None,
     });
     let project = tempfile::tempdir().unwrap();
     let scenarios = project.path().join("scenarios");
@@ -367,6 +368,7 @@ fn retry_settles_an_inconclusive_point() {
             first_token_ms: 20,
             itl_ms,
             stall_after: None,
+            crowding: None,
         };
         format!("http://{}", timed_server(timing))
     };

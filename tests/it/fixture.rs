@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -113,12 +114,26 @@ pub fn run_plain_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, Strin
 
 /// [`run_plain_env`] in the working directory `dir`.
 pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    run_within(Duration::from_secs(60), dir, args, env)
+}
+
+/// Like [`run_plain`], for commands that measure for minutes (sweeps, `recommend`).
+pub fn run_plain_slow(args: &[&str]) -> (i32, String, String) {
+    run_within(Duration::from_secs(300), Path::new("."), args, &[])
+}
+
+fn run_within(
+    timeout: Duration,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut cmd = assert_cmd::Command::cargo_bin("llm-loadtest").unwrap();
     cmd.current_dir(dir)
         .args(args)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .timeout(Duration::from_secs(60));
+        .timeout(timeout);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -191,6 +206,50 @@ pub struct Timing {
     pub itl_ms: u64,
     /// Stop sending (without closing) after this many tokens.
     pub stall_after: Option<u64>,
+    /// The first token later the more requests are in flight.
+    pub crowding: Option<Crowding>,
+}
+
+/// A server that slows with load, its goodput curve known: the first token comes
+/// `per_request_ms` later for every other request in flight at arrival, and every
+/// `slow_every`-th request's ten times later still.
+#[derive(Clone, Copy)]
+pub struct Crowding {
+    pub per_request_ms: u64,
+    pub slow_every: Option<u64>,
+}
+
+/// Requests in flight and requests seen by one timed server.
+#[derive(Default)]
+struct Counters {
+    in_flight: std::sync::atomic::AtomicU64,
+    seen: std::sync::atomic::AtomicU64,
+}
+
+/// The first token's delay of a request arriving now, counting it in flight until the
+/// returned guard drops.
+fn first_token_delay(timing: &Timing, counters: &Arc<Counters>) -> (u64, Leaving) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let others = counters.in_flight.fetch_add(1, Relaxed);
+    let seen = counters.seen.fetch_add(1, Relaxed) + 1;
+    let leaving = Leaving(counters.clone());
+    let Some(c) = timing.crowding else {
+        return (timing.first_token_ms, leaving);
+    };
+    let slow = c.slow_every.is_some_and(|n| seen % n == 0);
+    let delay = timing.first_token_ms + c.per_request_ms * others;
+    (if slow { delay * 10 } else { delay }, leaving)
+}
+
+/// Counts a request out of flight when its stream ends or is dropped.
+struct Leaving(Arc<Counters>);
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Starts the timed SSE server on a free port, in a thread with its own runtime.
@@ -203,11 +262,12 @@ pub fn timed_server(timing: Timing) -> SocketAddr {
             .enable_all()
             .build()
             .unwrap();
+        let counters = Arc::new(Counters::default());
         runtime.block_on(async move {
             let app = Router::new()
                 .route(
                     "/v1/chat/completions",
-                    post(move |arrival, body| timed_chat(timing, arrival, body)),
+                    post(move |arrival, body| timed_chat(timing, counters.clone(), arrival, body)),
                 )
                 .route("/tokenize", post(tokenize))
                 .layer(axum::middleware::from_fn(stamp_arrival));
@@ -238,6 +298,7 @@ async fn stamp_arrival(
 
 async fn timed_chat(
     timing: Timing,
+    counters: Arc<Counters>,
     Extension(arrival): Extension<Arrival>,
     Json(body): Json<Value>,
 ) -> Response {
@@ -251,22 +312,28 @@ async fn timed_chat(
         return Json(answer).into_response();
     }
     let start = arrival.0;
-    let chunks = futures_util::stream::unfold(0u64, move |i| async move {
-        if i > tokens {
-            return None;
+    let (first_token_ms, leaving) = first_token_delay(&timing, &counters);
+    let leaving = Arc::new(leaving);
+    let chunks = futures_util::stream::unfold(0u64, move |i| {
+        // The stream holds the guard: the request leaves when its stream is dropped.
+        let _in_flight = Arc::clone(&leaving);
+        async move {
+            if i > tokens {
+                return None;
+            }
+            if i == tokens {
+                return Some((
+                    Ok::<_, Infallible>(Bytes::from(usage_and_done(prompt_tokens, tokens))),
+                    i + 1,
+                ));
+            }
+            if timing.stall_after == Some(i) {
+                std::future::pending::<()>().await;
+            }
+            let due = start + Duration::from_millis(first_token_ms + timing.itl_ms * i);
+            sleep_precisely_until(due).await;
+            Some((Ok(Bytes::from(content_chunk(&format!(" t{i}")))), i + 1))
         }
-        if i == tokens {
-            return Some((
-                Ok::<_, Infallible>(Bytes::from(usage_and_done(prompt_tokens, tokens))),
-                i + 1,
-            ));
-        }
-        if timing.stall_after == Some(i) {
-            std::future::pending::<()>().await;
-        }
-        let due = start + Duration::from_millis(timing.first_token_ms + timing.itl_ms * i);
-        sleep_precisely_until(due).await;
-        Some((Ok(Bytes::from(content_chunk(&format!(" t{i}")))), i + 1))
     });
     Response::builder()
         .header("content-type", "text/event-stream")

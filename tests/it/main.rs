@@ -8,6 +8,7 @@ mod faults;
 mod fixture;
 mod history;
 mod real_server;
+mod recommend;
 mod reliability;
 mod report;
 mod secrets;

@@ -14,6 +14,7 @@ fn ttft_and_itl_match_the_fixture_pacing() {
         first_token_ms: 200,
         itl_ms: 20,
         stall_after: None,
+        crowding: None,
     });
     let url = format!("http://{addr}");
     let r = run_against(
@@ -61,6 +62,7 @@ fn a_stall_mid_stream_is_a_timeout_with_the_tokens_seen_so_far() {
         first_token_ms: 10,
         itl_ms: 10,
         stall_after: Some(3),
+        crowding: None,
     });
     let url = format!("http://{addr}");
     let r = run_against(
@@ -84,6 +86,7 @@ fn open_loop_sends_on_schedule_and_reports_latency_from_it() {
         first_token_ms: 30,
         itl_ms: 5,
         stall_after: None,
+        crowding: None,
     });
     let url = format!("http://{addr}");
     let r = run_against(&url, "--request-rate 20 --arrival constant --num-prompts 20 --input-len 16 --output-len 4 --warmup 0", &[]);
@@ -111,6 +114,7 @@ fn ctrl_c_writes_a_partial_result_and_exits_130() {
         first_token_ms: 10,
         itl_ms: 50,
         stall_after: None,
+        crowding: None,
     });
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("result.json");
@@ -171,6 +175,7 @@ fn run_fails_with_exit_1_when_a_threshold_is_breached() {
         first_token_ms: 50,
         itl_ms: 5,
         stall_after: None,
+        crowding: None,
     });
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("slo.json");

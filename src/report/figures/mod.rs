@@ -5,11 +5,13 @@
 //! Baseline figures are overlaid, faded, wherever the baseline has a point with the same id.
 
 mod load;
+mod probes;
 mod runs;
 mod sweep;
 mod timeline;
 mod trend;
 
+pub use probes::probe_figures;
 pub use runs::runs_figures;
 pub use trend::trend_figures;
 

@@ -5,6 +5,8 @@
 //! name library enums (`--adapter`, `--tokenizer`, `--arrival`, `--fail-on`, `--preset`,
 //! `--format`) have their spelling here and map one to one.
 
+mod recommend;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,6 +16,8 @@ use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
 use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice, MAX_TRIALS};
 use llm_loadtest::secret::Secret;
+
+pub use recommend::RecommendArgs;
 
 /// A flag's value enum (clap's spelling and help) that maps one to one onto the library
 /// enum `$target` of the same variant names, which knows nothing of clap.
@@ -70,6 +74,9 @@ pub enum Command {
     /// Show how each key figure moved over past runs (results, baselines' histories,
     /// directories of them), marking the runs where it changed beyond its noise
     History(HistoryArgs),
+    /// Find the load one replica sustains within an SLO, and the replicas and GPUs a
+    /// peak needs (few probes: doubling, then bisection)
+    Recommend(Box<RecommendArgs>),
     /// Show the version and this machine's environment (host, GPUs)
     Info,
     /// Serve the simulated OpenAI-compatible server until interrupted
@@ -353,7 +360,7 @@ pub struct AdhocArgs {
     pub seed: Option<u64>,
 }
 
-fn positive_f64(text: &str) -> Result<f64, String> {
+pub(crate) fn positive_f64(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("expected a positive number, got `{text}`")),
