@@ -259,12 +259,9 @@ pub enum BaselineCommand {
     },
 }
 
-/// `run`'s arguments; what the ad-hoc ones mean (`to_scenario`) is in `commands::run`.
+/// The server under test, beside or instead of a scenario file.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Scenario file (JSON); without it, the flags below describe the run
-    pub scenario: Option<PathBuf>,
-
+pub struct TargetArgs {
     /// Server base URL, e.g. http://127.0.0.1:8000 (overrides the scenario's target)
     #[arg(short = 's', long, required_unless_present = "scenario")]
     pub server: Option<String>,
@@ -275,6 +272,28 @@ pub struct RunArgs {
     /// environment, since arguments are visible to other users of the machine
     #[arg(long, value_parser = |key: &str| Ok::<_, String>(Secret::new(key)))]
     pub api_key: Option<Secret>,
+}
+
+impl TargetArgs {
+    /// `scenario` with the server and model these flags give.
+    pub fn apply(&self, scenario: &mut llm_loadtest::scenario::Scenario) {
+        if let Some(server) = &self.server {
+            scenario.target.base_url = server.clone();
+        }
+        if let Some(model) = &self.model {
+            scenario.target.model = Some(model.clone());
+        }
+    }
+}
+
+/// `run`'s arguments; what the ad-hoc ones mean (`to_scenario`) is in `commands::run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (JSON); without it, the flags below describe the run
+    pub scenario: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Measure each point N times, interleaved over the points (overrides the
     /// scenario's load.trials)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TRIALS)))]

@@ -4,11 +4,9 @@
 
 use std::path::PathBuf;
 
+use super::{parse_goodput, positive_f64, TargetArgs};
 use clap::{ArgGroup, Args};
 use llm_loadtest::scenario::Slo;
-use llm_loadtest::secret::Secret;
-
-use super::{parse_goodput, positive_f64};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("peak").required(true).args(["peak_concurrency", "peak_rate"])))]
@@ -16,15 +14,8 @@ pub struct RecommendArgs {
     /// Scenario file: target, workload (its first input length) and matrix (each
     /// configuration answered, the best per GPU picked)
     pub scenario: Option<PathBuf>,
-    /// Server base URL (overrides the scenario's target)
-    #[arg(short = 's', long, required_unless_present = "scenario")]
-    pub server: Option<String>,
-    /// Model name (default: the first of /v1/models)
-    #[arg(short = 'm', long)]
-    pub model: Option<String>,
-    /// API key [default: $LLM_LOADTEST_API_KEY, then $OPENAI_API_KEY]
-    #[arg(long, value_parser = |key: &str| Ok::<_, String>(Secret::new(key)))]
-    pub api_key: Option<Secret>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The SLO a good request meets, `ttft:MS,tpot:MS,e2e:MS` (any subset) [default: the
     /// scenario's slo]
     #[arg(long, value_parser = parse_goodput)]

@@ -32,7 +32,7 @@ pub fn execute(args: &RecommendArgs, runtime: &Runtime) -> anyhow::Result<Outcom
     let question = Question {
         scenario: &scenario,
         origin: &origin,
-        api_key: args.api_key.clone(),
+        api_key: args.target.api_key.clone(),
         sizing: Sizing {
             unit,
             peak,
@@ -80,8 +80,8 @@ fn scenario_of(args: &RecommendArgs) -> Result<(Scenario, PathBuf), ScenarioErro
     let Some(path) = &args.scenario else {
         let origin = PathBuf::from("command line");
         let adhoc = AdhocRun {
-            base_url: args.server.clone().unwrap_or_default(),
-            model: args.model.clone(),
+            base_url: args.target.server.clone().unwrap_or_default(),
+            model: args.target.model.clone(),
             input_tokens: args.input_len,
             output_tokens: args.output_len,
             stream: true,
@@ -100,11 +100,6 @@ fn scenario_of(args: &RecommendArgs) -> Result<(Scenario, PathBuf), ScenarioErro
         return Ok((s, origin));
     };
     let mut s = scenario::load_file(path)?;
-    if let Some(server) = &args.server {
-        s.target.base_url = server.clone();
-    }
-    if let Some(model) = &args.model {
-        s.target.model = Some(model.clone());
-    }
+    args.target.apply(&mut s);
     Ok((s, path.clone()))
 }

@@ -34,7 +34,7 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
     .collect();
     check_distinct(&inputs, &outputs)?;
     let (scenario, origin) = scenario_of(args)?;
-    let plan = Plan::new(scenario, args.api_key.clone(), &origin)?;
+    let plan = Plan::new(scenario, args.target.api_key.clone(), &origin)?;
     let options = RunOptions {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
@@ -58,8 +58,8 @@ impl RunArgs {
     pub fn to_scenario(&self) -> Scenario {
         let a = &self.adhoc;
         let run = AdhocRun {
-            base_url: self.server.clone().unwrap_or_default(),
-            model: self.model.clone(),
+            base_url: self.target.server.clone().unwrap_or_default(),
+            model: self.target.model.clone(),
             preset: a.preset.map(Into::into),
             concurrency: a.concurrency.clone(),
             request_rate: a.request_rate.clone(),
@@ -101,12 +101,7 @@ fn scenario_of(args: &RunArgs) -> Result<(Scenario, PathBuf), ScenarioError> {
         return Ok((s, origin));
     };
     let mut scenario = scenario::load_file(path)?;
-    if let Some(server) = &args.server {
-        scenario.target.base_url = server.clone();
-    }
-    if let Some(model) = &args.model {
-        scenario.target.model = Some(model.clone());
-    }
+    args.target.apply(&mut scenario);
     if let Some(trials) = args.trials {
         scenario.load.trials = trials;
     }

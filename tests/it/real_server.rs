@@ -256,3 +256,51 @@ fn a_conversations_second_turn_sends_the_first_turns_history() {
     let turns = r.result()["points"][0]["turns"].clone();
     assert_eq!(turns.as_array().unwrap().len(), 2, "figures per turn");
 }
+
+#[test]
+fn recommend_finds_where_llama_server_stops_meeting_a_ttft_slo_and_repeats_it() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let answer = |name: &str| -> serde_json::Value {
+        let out = dir.path().join(name);
+        let (code, stdout, stderr) = crate::fixture::run_plain_slow(&[
+            "recommend",
+            "--server",
+            &url,
+            "--input-len",
+            "64",
+            "--output-len",
+            "8",
+            "--slo",
+            "ttft:400",
+            "--goodput-target",
+            "90",
+            "--peak-concurrency",
+            "20",
+            "--max-load",
+            "16",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    };
+    let (first, second) = (answer("a.json"), answer("b.json"));
+    let found = |a: &serde_json::Value| a["sustainable_concurrency"].as_f64().unwrap();
+    for a in [&first, &second] {
+        let probes = a["configurations"][0]["probes"].as_array().unwrap();
+        let meets_at_1 = probes
+            .iter()
+            .any(|p| p["load"] == 1.0 && p["goodput"]["ratio"].as_f64().unwrap() >= 0.9);
+        assert!(meets_at_1, "the SLO holds at one request in flight: {a}");
+        assert!(found(a) < 8.0, "and breaks before eight: {a}");
+        assert_eq!(a["configurations"][0]["binding"], "TTFT");
+    }
+    assert!(
+        (found(&first) - found(&second)).abs() <= 1.0,
+        "{} then {}",
+        found(&first),
+        found(&second)
+    );
+}

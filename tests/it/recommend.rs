@@ -237,6 +237,7 @@ fn a_matrix_picks_the_configuration_with_the_most_load_per_gpu() {
     let load = json!({"concurrency": [1], "requests": 10});
     let file = sim_scenario(dir.path(), &[5000, 10000], 64, 200.0, load);
     let out = dir.path().join("answer.json");
+    let html = dir.path().join("capacity.html");
     let (code, stdout, stderr) = run_plain_slow(&[
         "recommend",
         &file,
@@ -244,6 +245,8 @@ fn a_matrix_picks_the_configuration_with_the_most_load_per_gpu() {
         "40",
         "-o",
         out.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let answer: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -262,4 +265,27 @@ fn a_matrix_picks_the_configuration_with_the_most_load_per_gpu() {
         stdout.contains("kv_capacity_tokens=10000 [best per GPU]"),
         "{stdout}"
     );
+    check_page_in_chromium(&html, &answer);
+}
+
+/// Opens the answer's HTML page in headless Chromium (no console output, no network):
+/// every chart drawn, every figure shown equal to the answer's JSON.
+fn check_page_in_chromium(html: &std::path::Path, answer: &Value) {
+    if !crate::report::has_chromium() {
+        eprintln!("Chromium is not installed: the recommendation page is not opened");
+        return;
+    }
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-check/recommend");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let dom = crate::report::open_in_chromium("recommend", html, &out, 3000);
+    let charts = dom.matches("<figure class=\"chart\"").count();
+    let drawn = dom.matches("<svg").count();
+    assert_eq!(
+        (charts, drawn),
+        (6, 6),
+        "three charts per configuration, each drawn"
+    );
+    let checked = crate::report::check_figures_against_json(&dom, answer);
+    assert!(checked >= 40, "only {checked} figures traced to the answer");
 }
