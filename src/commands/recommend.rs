@@ -26,7 +26,8 @@ pub fn execute(args: &RecommendArgs, runtime: &Runtime) -> anyhow::Result<Outcom
     )?;
     let (unit, peak, start) = match (args.peak_concurrency, args.peak_rate) {
         (Some(c), _) => (Unit::Concurrency, f64::from(c), 1.0),
-        (None, Some(r)) => (Unit::Rate, r, (r / 64.0).clamp(0.1, 1.0)),
+        // Six doublings below the peak, where a replica of a fleet usually sits.
+        (None, Some(r)) => (Unit::Rate, r, (r / 64.0).max(0.1)),
         (None, None) => unreachable!("clap requires one of the peaks"),
     };
     let question = Question {

@@ -19,6 +19,9 @@ use crate::secret::Secret;
 const MAX_WARMUP: u32 = 32;
 /// Rounds of the concurrency a closed-loop probe measures at least.
 const ROUNDS: u32 = 3;
+/// Seconds an open-loop probe lasts at most, and the fewest requests it sends.
+const RATE_PROBE_S: f64 = 10.0;
+const MIN_RATE_REQUESTS: u32 = 10;
 
 /// What every probe of one configuration shares.
 pub struct Prober<'a> {
@@ -55,7 +58,15 @@ impl Prober<'_> {
                 let c = load as u32;
                 (Some(vec![c]), None, self.requests.max(ROUNDS * c))
             }
-            Unit::Rate => (None, Some(vec![load]), self.requests),
+            // An open-loop probe lasts at most about RATE_PROBE_S.
+            Unit::Rate => {
+                let lasting = (load * RATE_PROBE_S).ceil() as u32;
+                (
+                    None,
+                    Some(vec![load]),
+                    lasting.clamp(MIN_RATE_REQUESTS, self.requests.max(MIN_RATE_REQUESTS)),
+                )
+            }
         };
         s.load = Load {
             concurrency,

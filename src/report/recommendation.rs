@@ -25,11 +25,11 @@ fn load(value: f64, unit: Unit) -> String {
     match unit {
         Unit::Concurrency => format!("{value} requests in flight"),
         Unit::Rate => {
-            format!("{value:.3} requests/s")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-                + ""
+            let number = format!("{value:.2}");
+            format!(
+                "{} requests/s",
+                number.trim_end_matches('0').trim_end_matches('.')
+            )
         }
     }
 }

@@ -289,3 +289,35 @@ fn check_page_in_chromium(html: &std::path::Path, answer: &Value) {
     let checked = crate::report::check_figures_against_json(&dom, answer);
     assert!(checked >= 40, "only {checked} figures traced to the answer");
 }
+
+#[test]
+fn a_peak_rate_searches_request_rates_to_a_tenth() {
+    let _quiet = exclusive();
+    let url = crowded(None);
+    let flags = [
+        "--slo",
+        "ttft:110",
+        "--peak-rate",
+        "1000",
+        "--requests-per-probe",
+        "40",
+        "--headroom",
+        "0",
+    ];
+    let (code, stdout, stderr, answer) = recommend(&url, &flags);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rate = answer["sustainable_rate"].as_f64().unwrap();
+    let config = &answer["configurations"][0];
+    let missed = config["missed_at"].as_f64().unwrap();
+    assert!(
+        rate < missed && missed <= rate * 1.1 + 1e-9,
+        "{rate} then {missed}: {stdout}"
+    );
+    assert_eq!(config["binding"], "TTFT");
+    let replicas = answer["replicas"].as_f64().unwrap();
+    assert_eq!(replicas, (1000.0 / rate).ceil(), "{stdout}");
+    assert!(
+        stdout.contains("requests/s per replica meet 95% goodput"),
+        "{stdout}"
+    );
+}
