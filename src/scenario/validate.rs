@@ -341,16 +341,21 @@ fn validate_compare(s: &Scenario) -> Result<(), FieldError> {
 }
 
 fn validate_slo(s: &Scenario) -> Result<(), FieldError> {
-    let Some(slo) = &s.slo else {
-        return Ok(());
-    };
+    match &s.slo {
+        Some(slo) => slo_in_range("slo", slo),
+        None => Ok(()),
+    }
+}
+
+/// Each criterion of `slo` (the field `at`) is a positive number of milliseconds.
+pub(super) fn slo_in_range(at: &str, slo: &super::Slo) -> Result<(), FieldError> {
     for (name, value) in [
         ("ttft_ms", slo.ttft_ms),
         ("tpot_ms", slo.tpot_ms),
         ("e2e_ms", slo.e2e_ms),
     ] {
         if let Some(v) = value {
-            let field = format!("slo.{name}");
+            let field = format!("{at}.{name}");
             in_range(&field, v, 0.0, MAX_SECONDS * 1000.0, "milliseconds")?;
         }
     }

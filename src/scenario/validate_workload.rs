@@ -2,7 +2,9 @@
 //! fields each prompt source takes, and traffic classes whose weights sum to a positive
 //! number. Each error names the field.
 
-use super::validate::{count_in_range, err, in_range, FieldError, MAX_SECONDS, MAX_TOKENS};
+use super::validate::{
+    count_in_range, err, in_range, slo_in_range, FieldError, MAX_SECONDS, MAX_TOKENS,
+};
 use super::{Distribution, LengthSpec, PromptKind, PromptSpec, Scenario, Workload};
 
 /// Most shared prefixes a workload may name.
@@ -138,21 +140,7 @@ fn validate_classes(w: &Workload) -> Result<(), FieldError> {
             validate_length(&field("output_tokens"), output)?;
         }
         if let Some(slo) = &class.slo {
-            for (name, value) in [
-                ("ttft_ms", slo.ttft_ms),
-                ("tpot_ms", slo.tpot_ms),
-                ("e2e_ms", slo.e2e_ms),
-            ] {
-                if let Some(v) = value {
-                    in_range(
-                        &field(&format!("slo.{name}")),
-                        v,
-                        0.0,
-                        MAX_SECONDS * 1000.0,
-                        "milliseconds",
-                    )?;
-                }
-            }
+            slo_in_range(&format!("workload.classes[{i}].slo"), slo)?;
         }
     }
     if w.classes.iter().map(|c| c.weight).sum::<f64>() <= 0.0 {
