@@ -7,8 +7,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use llm_loadtest::client::StreamTimer;
+use llm_loadtest::client::{adapter_for, StreamTimer};
 use llm_loadtest::metrics::{PointAccumulator, TimelineBuilder};
+use llm_loadtest::scenario::Api;
 
 const CHUNKS: usize = 64;
 
@@ -36,7 +37,8 @@ fn reads() -> Vec<Vec<u8>> {
 }
 
 fn time_stream(reads: &[Vec<u8>]) -> llm_loadtest::client::Exchange {
-    let mut timer = StreamTimer::new(Instant::now(), false);
+    let chat = adapter_for(Api::Chat);
+    let mut timer = StreamTimer::new(Instant::now(), false, chat.as_ref());
     for read in reads {
         timer.on_read(read, Instant::now());
     }

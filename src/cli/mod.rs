@@ -415,14 +415,35 @@ value_enum! {
 }
 
 value_enum! {
-    /// `--adapter`: the API flavour.
+    /// `--adapter`: the server's dialect.
     AdapterArg => Api {
-        /// `/v1/chat/completions`
+        /// OpenAI `/v1/chat/completions` (vLLM, SGLang, llama.cpp, TGI, Ollama, LMDeploy)
         #[value(name = "openai-chat", aliases = ["openai", "chat"])]
         Chat,
-        /// `/v1/completions`
+        /// OpenAI `/v1/completions`
         #[value(name = "openai-completions", alias = "completions")]
         Completions,
+        /// OpenAI Responses API `/v1/responses` (vLLM)
+        #[value(name = "openai-responses", alias = "responses")]
+        Responses,
+        /// Triton + TensorRT-LLM `/v2/models/{model}/generate_stream`
+        #[value(name = "triton")]
+        Triton,
+        /// Text Generation Inference `/generate_stream`
+        #[value(name = "tgi")]
+        Tgi,
+        /// Ollama `/api/chat` (NDJSON)
+        #[value(name = "ollama-chat", alias = "ollama")]
+        OllamaChat,
+        /// Ollama `/api/generate` (NDJSON)
+        #[value(name = "ollama-generate")]
+        OllamaGenerate,
+        /// SGLang native `/generate`
+        #[value(name = "sglang")]
+        Sglang,
+        /// llama.cpp native `/completion`
+        #[value(name = "llamacpp")]
+        Llamacpp,
     }
 }
 

@@ -15,7 +15,7 @@ pub enum ErrorKind {
     Http(u16),
     /// The prompt (plus `max_tokens`) exceeded the model's context.
     ContextOverflow,
-    /// The stream ended without `[DONE]`.
+    /// The stream ended before its end marker (`[DONE]` or the dialect's own).
     StreamTruncated,
     /// A chunk that is not valid JSON of the expected shape.
     MalformedChunk,

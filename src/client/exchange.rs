@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::value::RawValue;
 
-use super::openai::{ChunkInfo, Usage};
+use super::chunk::{ChunkInfo, Usage};
 use super::{ErrorKind, RequestError};
 
 /// Timings and outcome of one request.
@@ -20,6 +20,8 @@ pub struct Exchange {
     pub end: Instant,
     /// Arrival of each chunk carrying text, in microseconds after `sent`.
     pub content_offsets_us: Vec<u32>,
+    /// Tokens each of those chunks carried, where the dialect says (0 where it does not).
+    pub chunk_tokens: Vec<u32>,
     pub usage: Option<Usage>,
     /// Server-side timings, verbatim (llama.cpp).
     pub server_timings: Option<Box<RawValue>>,
@@ -37,6 +39,7 @@ impl Exchange {
             first_token: None,
             end: sent,
             content_offsets_us: Vec::new(),
+            chunk_tokens: Vec::new(),
             usage: None,
             server_timings: None,
             error: None,
@@ -69,6 +72,7 @@ impl Exchange {
             let offset = now.duration_since(self.sent).as_micros();
             self.content_offsets_us
                 .push(offset.min(u32::MAX as u128) as u32);
+            self.chunk_tokens.push(chunk.tokens.unwrap_or(0));
         }
         if chunk.usage.is_some() {
             self.usage = chunk.usage;
@@ -79,7 +83,7 @@ impl Exchange {
     }
 
     /// Classifies the end of a response: `completed` is false when the stream stopped
-    /// before `[DONE]`.
+    /// before its end (`[DONE]` or the dialect's own end).
     pub fn conclude(&mut self, completed: bool) {
         if self.error.is_some() {
             return;
@@ -87,7 +91,7 @@ impl Exchange {
         if !completed {
             self.error = Some(RequestError::new(
                 ErrorKind::StreamTruncated,
-                "the stream ended without [DONE]",
+                "the stream ended before its end marker",
             ));
         } else if self.first_token.is_none() {
             self.error = Some(RequestError::new(

@@ -13,12 +13,13 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::timeout_at;
 
+use super::chunk::StreamState;
 use super::clients::StreamClient;
 use super::exchange::Exchange;
-use super::openai;
+use super::sse::SseEvent;
 use super::timer::StreamTimer;
 use super::transport::ArrivalClock;
-use super::{ErrorKind, RequestError};
+use super::{Adapter, ErrorKind, RequestError};
 
 /// Sends `body` to `url` and times the response until `[DONE]`, the end of the body, a
 /// failure or `timeout` after sending. A `request_id` goes out as `X-Request-Id` (vLLM and
@@ -32,7 +33,7 @@ pub async fn send(http: &StreamClient, uri: &Uri, body: Bytes, how: &Sending<'_>
         stream,
         timeout,
         request_id,
-        keep_reply,
+        ..
     } = *how;
     let mut retried = false;
     let (sent, deadline, outcome) = loop {
@@ -74,14 +75,14 @@ pub async fn send(http: &StreamClient, uri: &Uri, body: Bytes, how: &Sending<'_>
         return Exchange::failed(sent, Instant::now(), error);
     }
     if stream {
-        read_stream(sent, response, deadline, keep_reply).await
+        read_stream(sent, response, deadline, how).await
     } else {
-        read_whole(sent, response, deadline, keep_reply).await
+        read_whole(sent, response, deadline, how).await
     }
 }
 
 /// How a request is sent and read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Sending<'a> {
     /// Read the response as a stream of events.
     pub stream: bool,
@@ -91,6 +92,8 @@ pub struct Sending<'a> {
     pub request_id: Option<&'a str>,
     /// Keep the generated text in the exchange.
     pub keep_reply: bool,
+    /// The server's dialect, which reads the response.
+    pub adapter: &'a dyn Adapter,
 }
 
 /// When the bytes just read arrived: the connection's clock, else now.
@@ -104,11 +107,11 @@ async fn read_stream(
     sent: Instant,
     response: Response<Incoming>,
     deadline: tokio::time::Instant,
-    keep_reply: bool,
+    how: &Sending<'_>,
 ) -> Exchange {
     let clock = response.extensions().get::<Arc<ArrivalClock>>().cloned();
     let mut body = response.into_body();
-    let mut timer = StreamTimer::new(sent, keep_reply);
+    let mut timer = StreamTimer::new(sent, how.keep_reply, how.adapter);
     // One timer for the whole stream, not one per read: registering and cancelling a
     // timer for every chunk costs the read loop more than the chunk's parsing.
     let expiry = tokio::time::sleep_until(deadline);
@@ -141,17 +144,24 @@ async fn read_whole(
     sent: Instant,
     response: Response<Incoming>,
     deadline: tokio::time::Instant,
-    keep_reply: bool,
+    how: &Sending<'_>,
 ) -> Exchange {
     let clock = response.extensions().get::<Arc<ArrivalClock>>().cloned();
     let mut ex = Exchange::new(sent);
-    ex.reply = keep_reply.then(String::new);
+    ex.reply = how.keep_reply.then(String::new);
     match timeout_at(deadline, response.into_body().collect()).await {
         Ok(Ok(collected)) => {
             let now = arrival(clock.as_deref());
             let bytes = collected.to_bytes();
             ex.end = now;
-            match openai::parse_into(&bytes, ex.reply.as_mut()) {
+            let whole = SseEvent {
+                event: b"",
+                data: &bytes,
+            };
+            let read = how
+                .adapter
+                .read(whole, &mut StreamState::default(), ex.reply.as_mut());
+            match read {
                 Ok(chunk) => ex.absorb(chunk, now),
                 Err(e) => ex.fail(
                     now,

@@ -1,29 +1,43 @@
 //! The per-read hot path of a streamed response, free of I/O so that it can be tested and
-//! benchmarked alone: SSE framing, chunk parsing and the arrival time of each text chunk.
-//! The caller takes `Instant::now()` as a read returns and passes it in.
+//! benchmarked alone: framing (SSE or NDJSON), the dialect's reading of each event and the
+//! arrival time of each text chunk. The caller takes `Instant::now()` as a read returns
+//! and passes it in.
 
 use std::time::Instant;
 
+use super::chunk::StreamState;
 use super::exchange::Exchange;
-use super::openai;
-use super::sse::{SseDecoder, SseEvent};
-use super::{ErrorKind, RequestError};
+use super::framing::Decoder;
+use super::sse::SseEvent;
+use super::{Adapter, ErrorKind, RequestError};
 
 /// Turns the reads of a streamed body into an [`Exchange`].
-pub struct StreamTimer {
+pub struct StreamTimer<'a> {
     exchange: Exchange,
-    decoder: SseDecoder,
+    decoder: Decoder,
+    reader: Reader<'a>,
     done: bool,
 }
 
-impl StreamTimer {
-    /// A timer for a request sent at `sent`; the reply's text is kept when `keep_reply`.
-    pub fn new(sent: Instant, keep_reply: bool) -> Self {
+/// The dialect's reading of events and what it remembers between them.
+struct Reader<'a> {
+    adapter: &'a dyn Adapter,
+    state: StreamState,
+}
+
+impl<'a> StreamTimer<'a> {
+    /// A timer for a request sent at `sent` in `adapter`'s dialect; the reply's text is
+    /// kept when `keep_reply`.
+    pub fn new(sent: Instant, keep_reply: bool, adapter: &'a dyn Adapter) -> Self {
         let mut exchange = Exchange::new(sent);
         exchange.reply = keep_reply.then(String::new);
         Self {
             exchange,
-            decoder: SseDecoder::new(),
+            decoder: Decoder::new(adapter.framing()),
+            reader: Reader {
+                adapter,
+                state: StreamState::default(),
+            },
             done: false,
         }
     }
@@ -33,10 +47,13 @@ impl StreamTimer {
         let Self {
             exchange,
             decoder,
+            reader,
             done,
         } = self;
         exchange.end = now;
-        decoder.feed(bytes, |event| *done |= on_event(exchange, event, now));
+        decoder.feed(bytes, |event| {
+            *done |= reader.on_event(exchange, event, now)
+        });
     }
 
     /// `[DONE]` arrived or the stream failed: nothing more needs reading.
@@ -49,41 +66,66 @@ impl StreamTimer {
         self.exchange.fail(now, error);
     }
 
-    /// The exchange, classified: truncated when `[DONE]` never came.
+    /// The body ended (or failed): the exchange, classified. Truncated when the stream's
+    /// end marker never came, unless the dialect ends with its body.
     pub fn finish(mut self) -> Exchange {
-        self.exchange.conclude(self.done);
+        let Self {
+            exchange,
+            decoder,
+            reader,
+            done,
+        } = &mut self;
+        if !*done && exchange.error.is_none() {
+            let now = exchange.end;
+            decoder.end(|event| *done |= reader.on_event(exchange, event, now));
+        }
+        let complete = self.done || self.reader.adapter.ends_with_body();
+        self.exchange.conclude(complete);
         self.exchange
     }
 }
 
-/// Handles one SSE event; true for `[DONE]`.
-fn on_event(ex: &mut Exchange, event: SseEvent<'_>, now: Instant) -> bool {
-    if event.data == b"[DONE]" {
-        return true;
-    }
-    if event.event == b"error" {
-        let message = String::from_utf8_lossy(event.data);
-        ex.error
-            .get_or_insert_with(|| RequestError::from_stream_error(&message));
-        return false;
-    }
-    match openai::parse_into(event.data, ex.reply.as_mut()) {
-        Ok(chunk) => ex.absorb(chunk, now),
-        Err(e) => {
-            let text = String::from_utf8_lossy(event.data);
-            ex.fail(
-                now,
-                RequestError::new(ErrorKind::MalformedChunk, format!("{e}: {text}")),
-            );
+impl Reader<'_> {
+    /// Handles one event; true when it ends the response (`[DONE]` or the dialect's own
+    /// end).
+    fn on_event(&mut self, ex: &mut Exchange, event: SseEvent<'_>, now: Instant) -> bool {
+        if event.data == b"[DONE]" {
+            return true;
+        }
+        if event.event == b"error" {
+            let message = String::from_utf8_lossy(event.data);
+            ex.error
+                .get_or_insert_with(|| RequestError::from_stream_error(&message));
+            return false;
+        }
+        match self.adapter.read(event, &mut self.state, ex.reply.as_mut()) {
+            Ok(chunk) => {
+                let done = chunk.done;
+                ex.absorb(chunk, now);
+                done
+            }
+            Err(e) => {
+                let text = String::from_utf8_lossy(event.data);
+                let error = RequestError::new(ErrorKind::MalformedChunk, format!("{e}: {text}"));
+                ex.fail(now, error);
+                false
+            }
         }
     }
-    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::adapter_for;
+    use crate::scenario::Api;
     use std::time::Duration;
+
+    fn timer(start: Instant) -> StreamTimer<'static> {
+        static CHAT: std::sync::LazyLock<Box<dyn Adapter>> =
+            std::sync::LazyLock::new(|| adapter_for(Api::Chat));
+        StreamTimer::new(start, false, CHAT.as_ref())
+    }
 
     const CHUNK: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n";
 
@@ -94,7 +136,7 @@ mod tests {
     #[test]
     fn text_chunks_are_timed_at_their_read() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start, false);
+        let mut t = timer(start);
         t.on_read(
             b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n",
             at(start, 5),
@@ -113,7 +155,7 @@ mod tests {
     #[test]
     fn stream_without_done_is_truncated() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start, false);
+        let mut t = timer(start);
         t.on_read(CHUNK, at(start, 1));
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::StreamTruncated);
     }
@@ -121,12 +163,12 @@ mod tests {
     #[test]
     fn malformed_chunk_and_error_object_stop_the_stream() {
         let start = Instant::now();
-        let mut t = StreamTimer::new(start, false);
+        let mut t = timer(start);
         t.on_read(b"data: {oops\n\n", start);
         assert!(t.is_finished());
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::MalformedChunk);
 
-        let mut t = StreamTimer::new(start, false);
+        let mut t = timer(start);
         t.on_read(CHUNK, start);
         t.on_read(
             b"data: {\"error\":{\"message\":\"overloaded\",\"code\":503}}\n\n",
@@ -139,7 +181,7 @@ mod tests {
 
     #[test]
     fn done_without_text_is_an_empty_response() {
-        let mut t = StreamTimer::new(Instant::now(), false);
+        let mut t = timer(Instant::now());
         t.on_read(b"data: [DONE]\n\n", Instant::now());
         assert_eq!(t.finish().error.unwrap().kind, ErrorKind::EmptyResponse);
     }

@@ -155,6 +155,7 @@ impl Driver<'_> {
             timeout: self.timeout,
             request_id: Some(&request_id),
             keep_reply,
+            adapter: self.adapter,
         };
         let send = client::send(self.http, self.uri, request.body, &how);
         let exchange = tokio::select! {

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use tempfile::NamedTempFile;
 
 use crate::atomic::{self, WriteError};
-use crate::client::openai::Usage;
+use crate::client::Usage;
 use crate::client::{Exchange, RequestError};
 
 /// What a request was, beyond its prompt.

@@ -10,7 +10,8 @@ use crate::client::Exchange;
 pub enum TokenSource {
     /// The server's `usage`.
     ServerUsage,
-    /// One token per streamed text chunk (the server sent no usage).
+    /// The tokens the streamed chunks carried: their count where the dialect says, else
+    /// one per chunk (the server sent no usage).
     Chunks,
 }
 
@@ -36,7 +37,7 @@ impl RequestFigures {
         let e2e_us = ex.end.duration_since(ex.sent).as_micros() as u64;
         let (output_tokens, token_source) = match ex.usage {
             Some(u) if u.completion_tokens > 0 => (u.completion_tokens, TokenSource::ServerUsage),
-            _ => (ex.content_offsets_us.len() as u32, TokenSource::Chunks),
+            _ => (chunk_token_total(ex), TokenSource::Chunks),
         };
         // A response that arrived whole (not streamed, or in one chunk) shows no decoding pace.
         let streamed = ex.content_offsets_us.len() >= 2;
@@ -54,22 +55,17 @@ impl RequestFigures {
 
     /// Inter-token latencies as `(gap_us, count)`. Text chunks that arrived in one read
     /// form one arrival; the gap before each arrival is spread evenly over the tokens it
-    /// brought. Chunks after the first carry (output tokens − 1) / (chunks − 1) tokens each
-    /// when the server's count exceeds the chunk count; tokens that came in the same read as
-    /// the first one have no gap to measure.
+    /// brought: the tokens each chunk carried where the dialect says so for every chunk,
+    /// else (output tokens − 1) / (chunks − 1) for each chunk after the first when the
+    /// server's count exceeds the chunk count. Tokens that came in the same read as the
+    /// first one have no gap to measure.
     pub fn itl_gaps(&self, ex: &Exchange) -> Vec<(u64, u64)> {
         let offsets = &ex.content_offsets_us;
         let chunks = offsets.len();
         if chunks < 2 {
             return Vec::new();
         }
-        let per_chunk = if self.output_tokens as usize > chunks {
-            f64::from(self.output_tokens - 1) / (chunks - 1) as f64
-        } else {
-            1.0
-        };
-        // Tokens after the first one, up to and including chunk `i`.
-        let tokens_through = |i: usize| (per_chunk * i as f64).round() as u64;
+        let tokens_through = self.tokens_through(ex);
         let mut gaps = Vec::new();
         let mut previous = offsets.iter().rposition(|&o| o == offsets[0]).unwrap_or(0);
         let mut start = previous + 1;
@@ -90,12 +86,49 @@ impl RequestFigures {
         }
         gaps
     }
+
+    /// Tokens after the first one, up to and including chunk `i`.
+    fn tokens_through(&self, ex: &Exchange) -> impl Fn(usize) -> u64 {
+        let chunks = ex.content_offsets_us.len();
+        let counted = exact_chunk_tokens(ex).then(|| {
+            ex.chunk_tokens
+                .iter()
+                .scan(0u64, |sum, &n| {
+                    *sum += u64::from(n);
+                    Some(*sum - 1)
+                })
+                .collect::<Vec<u64>>()
+        });
+        let per_chunk = if self.output_tokens as usize > chunks {
+            f64::from(self.output_tokens - 1) / (chunks - 1) as f64
+        } else {
+            1.0
+        };
+        move |i| match &counted {
+            Some(through) => through[i],
+            None => (per_chunk * i as f64).round() as u64,
+        }
+    }
+}
+
+/// Whether the dialect said how many tokens every text chunk carried.
+fn exact_chunk_tokens(ex: &Exchange) -> bool {
+    ex.chunk_tokens.len() == ex.content_offsets_us.len() && ex.chunk_tokens.iter().all(|&n| n > 0)
+}
+
+/// Output tokens by the chunks: their counts where the dialect says, else one per chunk.
+fn chunk_token_total(ex: &Exchange) -> u32 {
+    if exact_chunk_tokens(ex) {
+        ex.chunk_tokens.iter().sum()
+    } else {
+        ex.content_offsets_us.len() as u32
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::openai::Usage;
+    use crate::client::Usage;
     use std::time::{Duration, Instant};
 
     fn exchange(offsets_ms: &[u32], completion_tokens: Option<u32>) -> Exchange {
@@ -105,6 +138,7 @@ mod tests {
             sent,
             first_token: Some(sent + Duration::from_micros(offsets[0].into())),
             end: sent + Duration::from_micros((*offsets.last().unwrap()).into()),
+            chunk_tokens: Vec::new(),
             content_offsets_us: offsets,
             usage: completion_tokens.map(|c| Usage {
                 prompt_tokens: 10,
@@ -134,6 +168,19 @@ mod tests {
         let f = RequestFigures::of(&ex).unwrap();
         assert_eq!(f.itl_gaps(&ex), [(20_000, 2), (20_000, 2)]);
         assert_eq!(f.tpot_us, Some(20_000.0));
+    }
+
+    #[test]
+    fn token_counts_the_dialect_gives_place_the_tokens_exactly() {
+        // SGLang-like: 1, then 3, then 1 tokens; the 3-token chunk's 30 ms is 3 gaps of 10.
+        let mut ex = exchange(&[100, 130, 150], None);
+        ex.chunk_tokens = vec![1, 3, 1];
+        let f = RequestFigures::of(&ex).unwrap();
+        assert_eq!((f.output_tokens, f.token_source), (5, TokenSource::Chunks));
+        assert_eq!(f.itl_gaps(&ex), [(10_000, 3), (20_000, 1)]);
+        // A count missing for one chunk falls back to spreading.
+        ex.chunk_tokens = vec![1, 0, 1];
+        assert_eq!(RequestFigures::of(&ex).unwrap().output_tokens, 3);
     }
 
     #[test]

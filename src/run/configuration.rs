@@ -10,7 +10,6 @@ use super::prepare::{prepare, Prepared};
 use super::record::RunRecord;
 use super::session::Session;
 use super::{RunError, Shared};
-use crate::client::request_uri;
 use crate::result::Failure;
 use crate::scenario::{Plan, PointSpec, ServerSource};
 
@@ -45,18 +44,12 @@ pub(super) async fn run(
             return Ok(());
         }
     };
-    let uri = request_uri(
-        &session
-            .base_url
-            .join(shared.adapter.path())
-            .expect("a relative path joins any http URL"),
-    )?;
-    let prepared = prepare_session(plan, shared, session, &uri, record, &specs, cancel).await?;
+    let prepared = prepare_session(plan, shared, session, record, &specs, cancel).await?;
     let Some((mut session, prepared)) = prepared else {
         return Ok(());
     };
     let base_url = session.base_url.clone();
-    let context = PointContext::new(plan, shared, &base_url, uri, prepared)?;
+    let context = PointContext::new(plan, shared, &base_url, prepared)?;
     let died = measure_points(&context, &mut session, &specs, record, cancel).await;
     record.add_server(session.close(died).await);
     record.checkpoint();
@@ -69,21 +62,20 @@ fn fail(record: &mut RunRecord, specs: &Specs<'_>, failure: &Failure) {
     record.fail_points(specs.iter().map(|(_, spec)| *spec), failure);
 }
 
-/// Prepares the session's server (generation at `uri`) and records what was learnt.
+/// Prepares the session's server and records what was learnt.
 /// `None`, the session closed, when Ctrl-C came first or a launched server cannot be used
 /// (which fails the launch's points); an error when a server not launched here cannot be.
 async fn prepare_session(
     plan: &Plan,
     shared: &Shared,
     mut session: Session,
-    uri: &http::Uri,
     record: &mut RunRecord,
     specs: &Specs<'_>,
     cancel: &CancellationToken,
 ) -> Result<Option<(Session, Prepared)>, RunError> {
     let (http, streams, adapter) = (&shared.http, &shared.streams, shared.adapter.as_ref());
     let prepared = tokio::select! {
-        prepared = prepare(plan, http, streams, &session.base_url, uri, adapter) => prepared,
+        prepared = prepare(plan, http, streams, &session.base_url, adapter) => prepared,
         _ = cancel.cancelled() => {
             record.add_server(session.close(None).await);
             return Ok(None);

@@ -37,12 +37,11 @@ pub(super) struct PointContext<'a> {
 }
 
 impl<'a> PointContext<'a> {
-    /// The context of the configuration served at `base_url` (generation at `uri`).
+    /// The context of the configuration served at `base_url`.
     pub fn new(
         plan: &'a Plan,
         shared: &'a Shared,
         base_url: &reqwest::Url,
-        uri: http::Uri,
         prepared: Prepared,
     ) -> Result<Self, RunError> {
         let sampling = &plan.monitor;
@@ -78,7 +77,7 @@ impl<'a> PointContext<'a> {
             context_tokens: prepared.context_tokens,
             maker: prepared.maker,
             models_uri: request_uri(&models_url)?,
-            uri,
+            uri: prepared.uri,
             monitor: WindowMonitor {
                 http: &shared.http,
                 metrics_url,

@@ -4,7 +4,7 @@
 //! request), the lengths of a prompt set's entries, and the server's identity.
 
 use super::RunError;
-use crate::client::{Adapter, StreamClient};
+use crate::client::{request_uri, Adapter, StreamClient};
 use crate::result::ServerInfo;
 use crate::scenario::Plan;
 use crate::server::{context_length, first_model, server_info};
@@ -13,6 +13,8 @@ use crate::workload::{probe_server, Probe, PromptFactory, RequestMaker, Tokenize
 /// What a run learns about its target before measuring.
 pub(super) struct Prepared {
     pub model: String,
+    /// The generation endpoint of the model, in the plan's dialect.
+    pub uri: http::Uri,
     pub tokenizer: Tokenizer,
     /// The requests of the points, from the calibrated prompt vocabulary.
     pub maker: RequestMaker,
@@ -29,20 +31,28 @@ impl Prepared {
     }
 }
 
-/// Prepares the server at `base_url`, whose generation endpoint is `uri`.
+/// Prepares the server at `base_url`, spoken to through `adapter`.
 pub(super) async fn prepare(
     plan: &Plan,
     http: &reqwest::Client,
     streams: &StreamClient,
     base_url: &reqwest::Url,
-    uri: &http::Uri,
     adapter: &dyn Adapter,
 ) -> Result<Prepared, RunError> {
     let target = &plan.target;
     let model = match &target.model {
         Some(m) => m.clone(),
-        None => first_model(http, base_url).await.map_err(RunError::Model)?,
+        None => first_model(http, base_url, target.api)
+            .await
+            .map_err(RunError::Model)?,
     };
+    let endpoint = |stream: bool| {
+        let url = base_url
+            .join(&adapter.path(&model, stream))
+            .expect("a relative path joins any http URL");
+        request_uri(&url)
+    };
+    let (uri, probe_uri) = (endpoint(plan.request.stream)?, endpoint(false)?);
     let tokenizer = Tokenizer::resolve(target.tokenizer, http, base_url, &model).await?;
     let factory = PromptFactory::calibrate(&tokenizer, plan.seed)
         .await?
@@ -50,7 +60,7 @@ pub(super) async fn prepare(
     let ignore_eos = plan.request.ignore_eos;
     let probe = probe_server(
         streams,
-        uri,
+        &probe_uri,
         adapter,
         &model,
         &factory,
@@ -58,16 +68,23 @@ pub(super) async fn prepare(
         plan.timeout,
     )
     .await;
+    if ignore_eos && !adapter.holds_output_length() {
+        tracing::warn!(
+            "the {} dialect cannot ask for exactly max_tokens: output lengths are up to the model",
+            target.api.name()
+        );
+    }
     if probe.ignore_eos_rejected {
         tracing::warn!("the server rejects ignore_eos: output lengths are up to the model");
     }
     let overhead = probe.template_overhead.unwrap_or(0);
     let maker = RequestMaker::new(plan, factory, &tokenizer, overhead).await?;
-    let server = server_info(http, base_url, &model).await;
-    let context_tokens = context_length(http, base_url, &model).await;
+    let server = server_info(http, base_url, &model, target.api).await;
+    let context_tokens = context_length(http, base_url, &model, target.api).await;
     Ok(Prepared {
         context_tokens,
         model,
+        uri,
         tokenizer,
         maker,
         probe,

@@ -158,15 +158,54 @@ pub enum Embedded {
     Sim,
 }
 
-/// OpenAI-compatible endpoint flavour (`--adapter openai-chat|openai-completions`).
+/// The server's dialect (`--adapter`): where requests go and how responses read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
 pub enum Api {
-    /// `/v1/chat/completions`
+    /// OpenAI `/v1/chat/completions`
     #[default]
+    #[serde(rename = "chat", alias = "openai-chat")]
     Chat,
-    /// `/v1/completions`
+    /// OpenAI `/v1/completions`
+    #[serde(rename = "completions", alias = "openai-completions")]
     Completions,
+    /// OpenAI's Responses API, `/v1/responses` (vLLM)
+    #[serde(rename = "openai-responses", alias = "responses")]
+    Responses,
+    /// Triton's generate extension, TensorRT-LLM backend: `/v2/models/{model}/generate_stream`
+    #[serde(rename = "triton")]
+    Triton,
+    /// Text Generation Inference: `/generate_stream`
+    #[serde(rename = "tgi")]
+    Tgi,
+    /// Ollama `/api/chat` (NDJSON)
+    #[serde(rename = "ollama-chat", alias = "ollama")]
+    OllamaChat,
+    /// Ollama `/api/generate` (NDJSON)
+    #[serde(rename = "ollama-generate")]
+    OllamaGenerate,
+    /// SGLang's native `/generate`
+    #[serde(rename = "sglang")]
+    Sglang,
+    /// llama.cpp's native `/completion`
+    #[serde(rename = "llamacpp")]
+    Llamacpp,
+}
+
+impl Api {
+    /// The dialect's name in scenarios and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chat => "openai-chat",
+            Self::Completions => "openai-completions",
+            Self::Responses => "openai-responses",
+            Self::Triton => "triton",
+            Self::Tgi => "tgi",
+            Self::OllamaChat => "ollama-chat",
+            Self::OllamaGenerate => "ollama-generate",
+            Self::Sglang => "sglang",
+            Self::Llamacpp => "llamacpp",
+        }
+    }
 }
 
 /// Where token counts of prompts come from.

@@ -47,6 +47,7 @@ pub async fn probe_server(
             timeout,
             request_id: None,
             keep_reply: false,
+            adapter,
         };
         let body = adapter.body(&params, &content).into();
         async move { client::send(http, uri, body, &how).await }

@@ -1,5 +1,7 @@
 //! Token counting for prompt construction: the server's own tokenizer through `/tokenize`
-//! (llama.cpp takes `content`; vLLM and SGLang take `model` and `prompt`), or tiktoken.
+//! (llama.cpp takes `content`; vLLM and SGLang take `model` and `prompt`; TGI takes
+//! `inputs` and answers a list of tokens), or tiktoken where the server has none (Ollama,
+//! Triton).
 
 use reqwest::Method;
 use serde_json::json;
@@ -13,6 +15,7 @@ use crate::scenario::TokenizerChoice;
 enum Dialect {
     LlamaCpp,
     Vllm,
+    Tgi,
 }
 
 /// A way to count tokens as the server under test does (or as close as can be had).
@@ -47,7 +50,7 @@ impl Tokenizer {
                     .join("tokenize")
                     .map_err(|e| WorkloadError::Tokenizer(e.to_string()))?;
                 let mut last_error = String::new();
-                for dialect in [Dialect::LlamaCpp, Dialect::Vllm] {
+                for dialect in [Dialect::LlamaCpp, Dialect::Vllm, Dialect::Tgi] {
                     let server = Self(Kind::Server {
                         http: http.clone(),
                         url: url.clone(),
@@ -111,6 +114,7 @@ impl Tokenizer {
                     Dialect::Vllm => {
                         json!({"model": model, "prompt": text, "add_special_tokens": false})
                     }
+                    Dialect::Tgi => json!({"inputs": text}),
                 };
                 let answer = json_call(http, Method::POST, url, Some(&body))
                     .await
@@ -119,6 +123,7 @@ impl Tokenizer {
                     .as_u64()
                     .map(|n| n as usize)
                     .or(answer["tokens"].as_array().map(Vec::len))
+                    .or(answer.as_array().map(Vec::len))
                     .ok_or_else(|| {
                         WorkloadError::Tokenizer(
                             "/tokenize answered neither `tokens` nor `count`".into(),

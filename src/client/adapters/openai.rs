@@ -1,33 +1,46 @@
-//! Parsing of OpenAI-style responses, streamed chunks and whole bodies alike, for chat and
-//! completions: only the fields a benchmark needs are read, borrowed from the input.
+//! The OpenAI dialect shared by chat and completions: the request body's common fields,
+//! and the parsing of streamed chunks and whole bodies alike. Only the fields a benchmark
+//! needs are read, borrowed from the input.
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// Token counts reported by the server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct Usage {
-    #[serde(default)]
-    pub prompt_tokens: u32,
-    #[serde(default)]
-    pub completion_tokens: u32,
-    /// Prompt tokens served from the server's prefix cache, when reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_tokens: Option<u32>,
+use super::GenerationParams;
+use crate::client::chunk::{error_text, ChunkInfo, Usage};
+
+/// An OpenAI-style request body: the shared fields and the flavour's `input`.
+#[derive(Serialize)]
+struct Body<'a, I: Serialize> {
+    model: &'a str,
+    max_tokens: u32,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    ignore_eos: bool,
+    #[serde(flatten)]
+    input: I,
 }
 
-/// What one chunk (or a whole non-streamed response) tells the client.
-#[derive(Debug, Default)]
-pub struct ChunkInfo {
-    /// The chunk carries generated text (content or reasoning).
-    pub has_content: bool,
-    pub usage: Option<Usage>,
-    /// Server-side timings (llama.cpp's `timings`), kept verbatim.
-    pub timings: Option<Box<RawValue>>,
-    /// An error object sent instead of a chunk.
-    pub error: Option<String>,
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// The JSON body of `params` with the flavour's `input` fields.
+pub(super) fn body(params: &GenerationParams, input: impl Serialize) -> Vec<u8> {
+    super::to_json(&Body {
+        model: &params.model,
+        max_tokens: params.max_tokens,
+        stream: params.stream,
+        stream_options: params.stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
+        ignore_eos: params.ignore_eos,
+        input,
+    })
 }
 
 #[derive(Deserialize)]
@@ -85,7 +98,7 @@ struct RawTimings {
 }
 
 fn non_empty(s: &Option<Cow<'_, str>>) -> bool {
-    s.as_deref().is_some_and(|s| !s.is_empty())
+    crate::client::chunk::non_empty(s.as_deref())
 }
 
 impl RawMessage<'_> {
@@ -94,12 +107,7 @@ impl RawMessage<'_> {
     }
 }
 
-/// Parses a chunk (`data:` payload) or a whole response body.
-pub fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
-    parse_into(data, None)
-}
-
-/// Parses like [`parse`], appending the generated text (not reasoning) to `reply` when
+/// Parses a chunk (`data:` payload) or a whole response body, appending the generated text (not reasoning) to `reply` when
 /// given: what a conversation sends back as the assistant's turn.
 pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, serde_json::Error> {
     let raw: RawChunk<'_> = serde_json::from_slice(data)?;
@@ -134,13 +142,18 @@ pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, 
                 .or(cache_n),
         }),
         timings: raw.timings,
-        error: raw.error.map(|e| e.get().to_owned()),
+        error: error_text(raw.error),
+        ..ChunkInfo::default()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
+        parse_into(data, None)
+    }
 
     #[test]
     fn the_reply_collects_generated_text_only() {
