@@ -83,7 +83,8 @@ impl RequestError {
     }
 }
 
-/// The wordings of vLLM, SGLang, llama.cpp, TGI and OpenAI for a prompt that is too long.
+/// The wordings of vLLM, SGLang, llama.cpp, TGI, TensorRT-LLM and OpenAI for a prompt that
+/// is too long.
 fn mentions_context_overflow(body: &str) -> bool {
     let lower = body.to_ascii_lowercase();
     [
@@ -94,6 +95,7 @@ fn mentions_context_overflow(body: &str) -> bool {
         "maximum context",
         "too many tokens",
         "input validation error: `inputs` tokens",
+        "exceeds maximum input length",
     ]
     .iter()
     .any(|needle| lower.contains(needle))

@@ -34,6 +34,14 @@ impl Decoder {
         }
     }
 
+    /// Whether every byte fed so far belongs to a dispatched event.
+    pub fn is_idle(&self) -> bool {
+        match self {
+            Self::Sse(d) => d.is_idle(),
+            Self::Ndjson(d) => d.partial.is_empty(),
+        }
+    }
+
     /// The body ended: a last NDJSON line without its newline is an event too.
     pub fn end(&mut self, mut on_event: impl FnMut(SseEvent<'_>)) {
         if let Self::Ndjson(d) = self {

@@ -60,6 +60,11 @@ impl SseDecoder {
         self.partial.extend_from_slice(input);
     }
 
+    /// Whether every byte fed so far belongs to a dispatched event (nothing half-read).
+    pub fn is_idle(&self) -> bool {
+        self.partial.is_empty() && !self.has_data
+    }
+
     fn line(&mut self, line: &[u8], on_event: &mut impl FnMut(SseEvent<'_>)) {
         if line.is_empty() {
             if self.has_data {
@@ -165,5 +170,10 @@ mod tests {
     #[test]
     fn unterminated_event_is_not_dispatched() {
         assert!(decode(&[b"data: half"]).is_empty());
+        let mut decoder = SseDecoder::new();
+        decoder.feed(b"data: a\n", |_| {});
+        assert!(!decoder.is_idle(), "an event without its blank line");
+        decoder.feed(b"\n", |_| {});
+        assert!(decoder.is_idle());
     }
 }

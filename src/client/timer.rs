@@ -67,7 +67,8 @@ impl<'a> StreamTimer<'a> {
     }
 
     /// The body ended (or failed): the exchange, classified. Truncated when the stream's
-    /// end marker never came, unless the dialect ends with its body.
+    /// end marker never came, unless the dialect ends with its body and the body ended
+    /// between events.
     pub fn finish(mut self) -> Exchange {
         let Self {
             exchange,
@@ -79,7 +80,8 @@ impl<'a> StreamTimer<'a> {
             let now = exchange.end;
             decoder.end(|event| *done |= reader.on_event(exchange, event, now));
         }
-        let complete = self.done || self.reader.adapter.ends_with_body();
+        let complete =
+            self.done || (self.reader.adapter.ends_with_body() && self.decoder.is_idle());
         self.exchange.conclude(complete);
         self.exchange
     }

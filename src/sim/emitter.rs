@@ -20,8 +20,12 @@ use axum::{Json, Router};
 use futures_util::stream;
 use serde::Serialize;
 
-use super::http::{self, chunk, stream_end, usage, Api, CompletionBody, ModelInfo};
+use super::http;
+use super::info::{info_routes, ModelInfo};
+use super::request::GenerationBody;
+use super::wire::{ServerTimes, Wire};
 use crate::clock;
+use crate::scenario::Api;
 
 /// The emitter's fixed clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,13 +83,13 @@ pub fn router(config: EmitterConfig, info: ModelInfo) -> Router {
         .route("/v1/completions", post(completions))
         .route("/truth", get(truth))
         .with_state(emitter)
-        .merge(http::info_routes(info))
+        .merge(info_routes(info))
 }
 
 async fn chat(
     State(e): State<Emitter>,
     headers: HeaderMap,
-    Json(body): Json<CompletionBody>,
+    Json(body): Json<GenerationBody>,
 ) -> Response {
     emit(e, &headers, &body, Api::Chat)
 }
@@ -93,7 +97,7 @@ async fn chat(
 async fn completions(
     State(e): State<Emitter>,
     headers: HeaderMap,
-    Json(body): Json<CompletionBody>,
+    Json(body): Json<GenerationBody>,
 ) -> Response {
     emit(e, &headers, &body, Api::Completions)
 }
@@ -111,33 +115,27 @@ async fn truth(State(e): State<Emitter>) -> Response {
     ([(header::CONTENT_TYPE, "application/jsonl")], text).into_response()
 }
 
-fn emit(e: Emitter, headers: &HeaderMap, body: &CompletionBody, api: Api) -> Response {
+fn emit(e: Emitter, headers: &HeaderMap, body: &GenerationBody, api: Api) -> Response {
     let arrived = Instant::now();
-    if let Some(refused) = http::beyond_context(&e.info, body) {
+    let wire = Wire {
+        api,
+        model: &e.info.model,
+        prompt_tokens: body.prompt_tokens(),
+    };
+    if let Some(refused) = http::beyond_context(&e.info, body, &wire) {
         return refused;
     }
     let max_tokens = body.max_tokens();
-    let usage = usage(body.prompt_tokens(), max_tokens);
-    if !body.stream {
-        return http::whole_response(api, &e.info.model, max_tokens, usage);
+    if !body.stream(false) {
+        return Json(wire.whole(max_tokens, ServerTimes::default())).into_response();
     }
     let per_chunk = e.config.tokens_per_chunk.max(1);
     let chunks = max_tokens.div_ceil(per_chunk);
     // The text chunks are rendered once; each send is a reference-counted copy.
-    let full = Bytes::from(chunk(
-        api,
-        &e.info.model,
-        Some(&" tok".repeat(per_chunk as usize)),
-        None,
-    ));
+    let full = Bytes::from(wire.tokens(per_chunk, per_chunk, false));
     let rest = max_tokens - (chunks - 1) * per_chunk;
-    let last = Bytes::from(chunk(
-        api,
-        &e.info.model,
-        Some(&" tok".repeat(rest as usize)),
-        None,
-    ));
-    let end = Bytes::from(stream_end(api, &e.info.model, usage));
+    let last = Bytes::from(wire.tokens(rest, max_tokens, true));
+    let end = Bytes::from(wire.end(max_tokens, max_tokens, ServerTimes::default()));
     let piece = move |k: u32| {
         if k + 1 == chunks {
             last.clone()
@@ -151,7 +149,7 @@ fn emit(e: Emitter, headers: &HeaderMap, body: &CompletionBody, api: Api) -> Res
             whole.extend_from_slice(&piece(k));
         }
         whole.extend_from_slice(&end);
-        return sse(Body::from(whole));
+        return http::streamed(&wire, Body::from(whole));
     }
     let request_id = headers
         .get("x-request-id")
@@ -185,9 +183,5 @@ fn emit(e: Emitter, headers: &HeaderMap, body: &CompletionBody, api: Api) -> Res
             Some((Ok(piece(k)), (k + 1, recorder)))
         }
     });
-    sse(Body::from_stream(events))
-}
-
-fn sse(body: Body) -> Response {
-    ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+    http::streamed(&wire, Body::from_stream(events))
 }

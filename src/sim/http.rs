@@ -1,11 +1,13 @@
-//! The simulator's OpenAI-compatible HTTP API (axum): `/v1/chat/completions` and
-//! `/v1/completions` (streamed with usage, or whole), `/v1/models`, `/tokenize` (one token
-//! per whitespace-separated word, in llama.cpp's and vLLM's request shapes), `/health`,
-//! `/version` and `/metrics` with vLLM's metric names. Faults are injected per request
-//! when the fault settings ask for them.
+//! The simulator's generation API in every dialect (axum): OpenAI's
+//! `/v1/chat/completions`, `/v1/completions` and `/v1/responses`, Triton's
+//! `/v2/models/{model}/generate_stream` and `/generate`, TGI's `/generate_stream` and
+//! `/generate`, Ollama's `/api/chat` and `/api/generate` (NDJSON), SGLang's `/generate`
+//! (told from TGI's by its body) and llama.cpp's `/completion`, streamed or whole; and
+//! `/metrics` with vLLM's metric names. Faults are injected per request when the fault
+//! settings ask for them.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -13,22 +15,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::stream;
+use futures_util::{stream, StreamExt};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::Deserialize;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::engine::{Event, Request, Stats};
+use super::info::{info_routes, ModelInfo};
+use super::request::GenerationBody;
+use super::wire::{ServerTimes, Wire};
 use super::Faults;
-
-/// The served model, as `/v1/models` and `/tokenize` describe it.
-#[derive(Clone)]
-pub struct ModelInfo {
-    pub model: String,
-    pub max_model_len: u32,
-}
+use crate::scenario::Api;
 
 /// What every handler of the engine's routes shares.
 #[derive(Clone)]
@@ -40,57 +37,41 @@ pub struct Shared {
     pub rng: Arc<Mutex<ChaCha8Rng>>,
 }
 
+/// The generation routes of every dialect: the path, the dialect, and whether it streams
+/// unless the body says. `/generate` is TGI's whole response or SGLang's: told apart by
+/// [`GenerationBody::dialect_at`].
+pub const GENERATION_ROUTES: [(&str, Api, bool); 10] = [
+    ("/v1/chat/completions", Api::Chat, false),
+    ("/v1/completions", Api::Completions, false),
+    ("/v1/responses", Api::Responses, false),
+    ("/v2/models/{model}/generate_stream", Api::Triton, true),
+    ("/v2/models/{model}/generate", Api::Triton, false),
+    ("/generate_stream", Api::Tgi, true),
+    ("/generate", Api::Sglang, false),
+    ("/api/chat", Api::OllamaChat, true),
+    ("/api/generate", Api::OllamaGenerate, true),
+    ("/completion", Api::Llamacpp, false),
+];
+
 /// The routes of the simulated server.
 pub fn router(shared: Shared) -> Router {
     let info = shared.info.clone();
-    Router::new()
-        .route("/v1/chat/completions", post(chat))
-        .route("/v1/completions", post(completions))
+    let mut router = Router::new();
+    for (path, api, stream) in GENERATION_ROUTES {
+        router = router.route(
+            path,
+            post(
+                move |state: State<Shared>, Json(body): Json<GenerationBody>| {
+                    let api = body.dialect_at(api);
+                    complete(state, body, api, stream)
+                },
+            ),
+        );
+    }
+    router
         .route("/metrics", get(metrics))
         .with_state(shared)
         .merge(info_routes(info))
-}
-
-/// The routes that describe the server, whatever generates its tokens.
-pub fn info_routes(info: ModelInfo) -> Router {
-    Router::new()
-        .route("/v1/models", get(models))
-        .route("/tokenize", post(tokenize))
-        .route("/health", get(|| async { "ok" }))
-        .route(
-            "/version",
-            get(|| async {
-                Json(json!({"version": concat!("llm-loadtest-sim ", env!("CARGO_PKG_VERSION"))}))
-            }),
-        )
-        .with_state(info)
-}
-
-/// Tokens of a text: its whitespace-separated words.
-fn count_tokens(text: &str) -> u32 {
-    text.split_whitespace().count() as u32
-}
-
-#[derive(Deserialize)]
-struct TokenizeBody {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    prompt: Option<String>,
-}
-
-async fn tokenize(State(s): State<ModelInfo>, Json(body): Json<TokenizeBody>) -> Json<Value> {
-    let text = body.content.or(body.prompt).unwrap_or_default();
-    let n = count_tokens(&text);
-    Json(
-        json!({"tokens": (0..n).collect::<Vec<u32>>(), "count": n, "max_model_len": s.max_model_len}),
-    )
-}
-
-async fn models(State(s): State<ModelInfo>) -> Json<Value> {
-    Json(
-        json!({"object": "list", "data": [{"id": s.model, "object": "model", "owned_by": "llm-loadtest-sim", "max_model_len": s.max_model_len}]}),
-    )
 }
 
 async fn metrics(State(s): State<Shared>) -> Response {
@@ -157,73 +138,6 @@ async fn metrics(State(s): State<Shared>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-#[derive(Deserialize)]
-struct Message {
-    #[serde(default)]
-    content: Value,
-}
-
-/// The fields of a chat or completions request that the simulator reads.
-#[derive(Deserialize)]
-pub struct CompletionBody {
-    #[serde(default)]
-    messages: Vec<Message>,
-    #[serde(default)]
-    prompt: Option<Value>,
-    #[serde(default)]
-    max_tokens: Option<u32>,
-    #[serde(default)]
-    max_completion_tokens: Option<u32>,
-    #[serde(default)]
-    pub stream: bool,
-}
-
-impl CompletionBody {
-    /// Tokens to generate (16 when the request does not say, as OpenAI's API).
-    pub fn max_tokens(&self) -> u32 {
-        self.max_completion_tokens
-            .or(self.max_tokens)
-            .unwrap_or(16)
-            .max(1)
-    }
-
-    /// Prompt tokens: whitespace-separated words of the messages or prompt.
-    pub fn prompt_tokens(&self) -> u32 {
-        let text_of = |v: &Value| match v {
-            Value::String(s) => count_tokens(s),
-            Value::Array(parts) => parts
-                .iter()
-                .map(|p| count_tokens(p["text"].as_str().unwrap_or_default()))
-                .sum(),
-            _ => 0,
-        };
-        self.messages
-            .iter()
-            .map(|m| text_of(&m.content))
-            .sum::<u32>()
-            + self.prompt.as_ref().map_or(0, text_of)
-    }
-}
-
-/// The two response shapes.
-#[derive(Clone, Copy)]
-pub enum Api {
-    Chat,
-    Completions,
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"object": "error", "message": message, "type": "BadRequestError", "code": status.as_u16()}))).into_response()
-}
-
-async fn chat(state: State<Shared>, Json(body): Json<CompletionBody>) -> Response {
-    complete(state, body, Api::Chat).await
-}
-
-async fn completions(state: State<Shared>, Json(body): Json<CompletionBody>) -> Response {
-    complete(state, body, Api::Completions).await
-}
-
 /// A fault drawn for one request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fault {
@@ -252,141 +166,155 @@ fn draw_fault(s: &Shared) -> Fault {
     Fault::None
 }
 
-/// One SSE event of a streamed response: `text` as content, or the end with `finish`.
-pub fn chunk(api: Api, model: &str, text: Option<&str>, finish: Option<&str>) -> String {
-    let choice = match api {
-        Api::Chat => {
-            json!({"index": 0, "delta": text.map_or(json!({}), |t| json!({"content": t})), "finish_reason": finish})
-        }
-        Api::Completions => {
-            json!({"index": 0, "text": text.unwrap_or_default(), "finish_reason": finish})
-        }
-    };
-    let object = match api {
-        Api::Chat => "chat.completion.chunk",
-        Api::Completions => "text_completion",
-    };
-    format!(
-        "data: {}\n\n",
-        json!({"id": "sim", "object": object, "created": 0, "model": model, "choices": [choice]})
-    )
+/// An error answer in the dialect's shape.
+pub fn error(wire: &Wire<'_>, status: StatusCode, message: &str) -> Response {
+    (status, Json(wire.error_body(status.as_u16(), message))).into_response()
 }
 
-/// A response that is not streamed: `tokens` tokens of text at once.
-pub fn whole_response(api: Api, model: &str, tokens: u32, usage: Value) -> Response {
-    let text = " tok".repeat(tokens as usize);
-    let choice = match api {
-        Api::Chat => {
-            json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"})
-        }
-        Api::Completions => json!({"index": 0, "text": text, "finish_reason": "length"}),
-    };
-    Json(json!({"id": "sim", "model": model, "choices": [choice], "usage": usage})).into_response()
-}
-
-/// The end of a streamed response: the finish reason, the usage, `[DONE]`.
-pub fn stream_end(api: Api, model: &str, usage: Value) -> String {
-    chunk(api, model, None, Some("length"))
-        + &format!(
-            "data: {}\n\n",
-            json!({"id": "sim", "model": model, "choices": [], "usage": usage})
-        )
-        + "data: [DONE]\n\n"
-}
-
-/// The 400 answer, in vLLM's words, to a request whose prompt and answer do not fit the
-/// model's context; `None` when they fit.
-pub fn beyond_context(info: &ModelInfo, body: &CompletionBody) -> Option<Response> {
+/// The 400 answer, in the words of vLLM, to a request whose prompt and answer do not fit
+/// the model's context; `None` when they fit.
+pub fn beyond_context(
+    info: &ModelInfo,
+    body: &GenerationBody,
+    wire: &Wire<'_>,
+) -> Option<Response> {
     // In u64: `max_tokens` may be anything a client sends, up to u32::MAX.
     let requested = u64::from(body.prompt_tokens()) + u64::from(body.max_tokens());
     (requested > u64::from(info.max_model_len)).then(|| {
-        error(StatusCode::BAD_REQUEST, &format!("This model's maximum context length is {} tokens. However, you requested {requested} tokens", info.max_model_len))
+        let message = format!("This model's maximum context length is {} tokens. However, you requested {requested} tokens", info.max_model_len);
+        error(wire, StatusCode::BAD_REQUEST, &message)
     })
 }
 
-/// The usage object of a response.
-pub fn usage(prompt_tokens: u32, completion_tokens: u32) -> Value {
-    let total = u64::from(prompt_tokens) + u64::from(completion_tokens);
-    json!({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": total})
+/// A streamed response of the content type of `wire`'s dialect.
+pub fn streamed(wire: &Wire<'_>, body: Body) -> Response {
+    ([(header::CONTENT_TYPE, wire.content_type())], body).into_response()
 }
 
-async fn complete(State(s): State<Shared>, body: CompletionBody, api: Api) -> Response {
+async fn complete(
+    State(s): State<Shared>,
+    body: GenerationBody,
+    api: Api,
+    stream_default: bool,
+) -> Response {
+    let arrived = Instant::now();
     let prompt_tokens = body.prompt_tokens();
     let max_tokens = body.max_tokens();
-    if let Some(refused) = beyond_context(&s.info, &body) {
+    let wire = Wire {
+        api,
+        model: &s.info.model,
+        prompt_tokens,
+    };
+    if let Some(refused) = beyond_context(&s.info, &body, &wire) {
         return refused;
     }
     let fault = draw_fault(&s);
     if fault == Fault::Error {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "injected fault");
+        return error(&wire, StatusCode::INTERNAL_SERVER_ERROR, "injected fault");
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    if s.engine
-        .send(Request {
-            prompt_tokens,
-            max_tokens,
-            events: tx,
-        })
-        .is_err()
-    {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the engine stopped");
+    let request = Request {
+        prompt_tokens,
+        max_tokens,
+        events: tx,
+    };
+    if s.engine.send(request).is_err() {
+        return error(&wire, StatusCode::SERVICE_UNAVAILABLE, "the engine stopped");
     }
-    let usage_of = move |completion: u32| usage(prompt_tokens, completion);
-    if !body.stream {
-        let mut generated = 0;
-        while let Some(event) = rx.recv().await {
-            match event {
-                Event::Token => generated += 1,
-                Event::Finished => break,
-            }
+    if !body.stream(stream_default) {
+        let mut clock = Clock::new(arrived);
+        while let Some(Event::Token) = rx.recv().await {
+            clock.token();
         }
-        return whole_response(api, &s.info.model, generated, usage_of(generated));
+        return Json(wire.whole(clock.generated, clock.times())).into_response();
     }
-    let model = s.info.model.clone();
-    let stall = s.faults.stall_ms;
-    // The stream: one chunk per token as the engine sends it; then finish, usage, [DONE].
-    let state = (rx, 0u32, false);
-    let events = stream::unfold(state, move |(mut rx, mut generated, done)| {
+    let start = wire.start();
+    let events = stream_events(
+        rx,
+        s.info.model.clone(),
+        (api, prompt_tokens, max_tokens),
+        fault,
+        s.faults.stall_ms,
+        arrived,
+    );
+    let body = stream::iter((!start.is_empty()).then_some(Ok(start))).chain(events);
+    streamed(&wire, Body::from_stream(body))
+}
+
+/// When a request's tokens came, for the server times some dialects report.
+struct Clock {
+    arrived: Instant,
+    first: Option<Instant>,
+    generated: u32,
+}
+
+impl Clock {
+    fn new(arrived: Instant) -> Self {
+        Self {
+            arrived,
+            first: None,
+            generated: 0,
+        }
+    }
+
+    fn token(&mut self) {
+        self.first.get_or_insert_with(Instant::now);
+        self.generated += 1;
+    }
+
+    fn times(&self) -> ServerTimes {
+        let first = self.first.unwrap_or(self.arrived);
+        ServerTimes {
+            prompt_ms: first.duration_since(self.arrived).as_secs_f64() * 1000.0,
+            decode_ms: first.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+/// The events of a streamed response: one per token as the engine sends it (a fault at
+/// the second), then the dialect's end.
+fn stream_events(
+    rx: mpsc::UnboundedReceiver<Event>,
+    model: String,
+    (api, prompt_tokens, max_tokens): (Api, u32, u32),
+    fault: Fault,
+    stall_ms: u64,
+    arrived: Instant,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    let state = (rx, Clock::new(arrived), false);
+    stream::unfold(state, move |(mut rx, mut clock, done)| {
         let model = model.clone();
         async move {
             if done {
                 return None;
             }
-            let text = match rx.recv().await {
-                Some(Event::Token) => {
-                    generated += 1;
-                    if generated == 2 {
-                        match fault {
-                            Fault::Stall => tokio::time::sleep(Duration::from_millis(stall)).await,
-                            Fault::Disconnect => {
-                                return Some((
-                                    Err(std::io::Error::other("injected disconnect")),
-                                    (rx, generated, true),
-                                ))
-                            }
-                            Fault::Malformed => {
-                                return Some((
-                                    Ok("data: {\"choices\": [\n\n".to_owned()),
-                                    (rx, generated, false),
-                                ))
-                            }
-                            _ => {}
-                        }
-                    }
-                    chunk(api, &model, Some(" tok"), None)
-                }
-                Some(Event::Finished) | None => {
-                    let tail = stream_end(api, &model, usage_of(generated));
-                    return Some((Ok(tail), (rx, generated, true)));
-                }
+            let wire = Wire {
+                api,
+                model: &model,
+                prompt_tokens,
             };
-            Some((Ok::<String, std::io::Error>(text), (rx, generated, false)))
+            let Some(Event::Token) = rx.recv().await else {
+                let tail = wire.end(clock.generated, max_tokens, clock.times());
+                return Some((Ok(tail), (rx, clock, true)));
+            };
+            clock.token();
+            if clock.generated == 2 {
+                match fault {
+                    Fault::Stall => tokio::time::sleep(Duration::from_millis(stall_ms)).await,
+                    Fault::Disconnect => {
+                        let cut = Err(std::io::Error::other("injected disconnect"));
+                        return Some((cut, (rx, clock, true)));
+                    }
+                    Fault::Malformed => {
+                        return Some((Ok(wire.malformed().to_owned()), (rx, clock, false)))
+                    }
+                    _ => {}
+                }
+            }
+            let text = wire.tokens(1, clock.generated, clock.generated == max_tokens);
+            Some((Ok(text), (rx, clock, false)))
         }
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .body(Body::from_stream(events))
-        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "cannot stream"))
+    })
 }
 
 #[cfg(test)]
@@ -399,12 +327,18 @@ mod tests {
             model: "m".into(),
             max_model_len: 32_768,
         };
-        let body: CompletionBody =
-            serde_json::from_value(json!({"prompt": "a b", "max_tokens": u32::MAX})).unwrap();
-        let refused = beyond_context(&info, &body).expect("refused");
+        let wire = Wire {
+            api: Api::Chat,
+            model: "m",
+            prompt_tokens: 2,
+        };
+        let body: GenerationBody =
+            serde_json::from_value(serde_json::json!({"prompt": "a b", "max_tokens": u32::MAX}))
+                .unwrap();
+        let refused = beyond_context(&info, &body, &wire).expect("refused");
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-        let fits: CompletionBody =
-            serde_json::from_value(json!({"prompt": "a b", "max_tokens": 16})).unwrap();
-        assert!(beyond_context(&info, &fits).is_none());
+        let fits: GenerationBody =
+            serde_json::from_value(serde_json::json!({"prompt": "a b", "max_tokens": 16})).unwrap();
+        assert!(beyond_context(&info, &fits, &wire).is_none());
     }
 }

@@ -1,4 +1,5 @@
-//! The embedded simulated server: an OpenAI-compatible API over an engine model
+//! The embedded simulated server: every dialect's API (OpenAI, Triton, TGI, Ollama,
+//! SGLang, llama.cpp; see [`wire`]) over an engine model
 //! (continuous batching, prefill and decode costs, chunked prefill with a token budget,
 //! tensor parallelism, a KV cache with queueing and preemption) whose costs come from
 //! profiles of real model/GPU pairs. It runs on its own thread, so the harness measures it
@@ -9,10 +10,13 @@
 mod emitter;
 mod engine;
 mod http;
+mod info;
 mod memory;
 pub mod offline;
 mod profile;
+mod request;
 mod speed;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,8 +29,10 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use emitter::EmitterConfig;
 pub use engine::EngineConfig;
+pub use http::GENERATION_ROUTES;
 pub use memory::OutOfMemory;
 pub use profile::{profile, Profile, UnknownProfile, PROFILES};
+pub use request::GenerationBody;
 pub use speed::SpeedNoise;
 
 /// Faults injected per request (fractions of requests; they add up to at most 1).
@@ -221,7 +227,7 @@ pub async fn serve(
             let stats = Arc::new(Mutex::new(engine::Stats::default()));
             let (requests, queue) = mpsc::unbounded_channel();
             let shared = http::Shared {
-                info: http::ModelInfo {
+                info: info::ModelInfo {
                     model: config.profile.model.to_owned(),
                     max_model_len: config.profile.max_model_len,
                 },
@@ -236,7 +242,7 @@ pub async fn serve(
             (http::router(shared), Some(engine))
         }
         Server::Emitter(config, model) => {
-            let info = http::ModelInfo {
+            let info = info::ModelInfo {
                 model,
                 max_model_len: EMITTER_CONTEXT_TOKENS,
             };

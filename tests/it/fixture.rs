@@ -1,6 +1,7 @@
-//! Shared fixtures: running the binary and reading what it wrote; a timed SSE server
-//! (axum, absolute deadlines, one thread of its own) that sends the first token after a
-//! set delay and the next ones at a set interval; wiremock helpers.
+//! Shared fixtures: running the binary and reading what it wrote; a timed server (axum,
+//! absolute deadlines, one thread of its own) that sends the first token after a set delay
+//! and the next ones at a set interval, in every dialect the simulator speaks; wiremock
+//! helpers.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,6 +13,10 @@ use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
+use futures_util::StreamExt;
+use llm_loadtest::scenario::Api;
+use llm_loadtest::sim::wire::{ServerTimes, Wire};
+use llm_loadtest::sim::{GenerationBody, GENERATION_ROUTES};
 use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
@@ -164,14 +169,6 @@ pub fn count_words(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
-fn prompt_of(body: &Value) -> String {
-    body["messages"][0]["content"]
-        .as_str()
-        .or(body["prompt"].as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// llama.cpp's `/tokenize` for wiremock: one token per word.
 pub struct WordTokenizer;
 
@@ -252,7 +249,7 @@ impl Drop for Leaving {
     }
 }
 
-/// Starts the timed SSE server on a free port, in a thread with its own runtime.
+/// Starts the timed server on a free port, in a thread with its own runtime.
 pub fn timed_server(timing: Timing) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -264,13 +261,18 @@ pub fn timed_server(timing: Timing) -> SocketAddr {
             .unwrap();
         let counters = Arc::new(Counters::default());
         runtime.block_on(async move {
-            let app = Router::new()
-                .route(
-                    "/v1/chat/completions",
-                    post(move |arrival, body| timed_chat(timing, counters.clone(), arrival, body)),
-                )
-                .route("/tokenize", post(tokenize))
-                .layer(axum::middleware::from_fn(stamp_arrival));
+            let mut app = Router::new().route("/tokenize", post(tokenize));
+            for (path, api, stream) in GENERATION_ROUTES {
+                let counters = counters.clone();
+                app = app.route(
+                    path,
+                    post(move |arrival, Json(body): Json<GenerationBody>| {
+                        let api = body.dialect_at(api);
+                        timed(timing, counters.clone(), (api, stream), arrival, body)
+                    }),
+                );
+            }
+            let app = app.layer(axum::middleware::from_fn(stamp_arrival));
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
         });
@@ -296,48 +298,59 @@ async fn stamp_arrival(
     next.run(request).await
 }
 
-async fn timed_chat(
+/// A timed response in the dialect `api` (streamed unless the body says otherwise when
+/// `stream_default`).
+async fn timed(
     timing: Timing,
     counters: Arc<Counters>,
+    (api, stream_default): (Api, bool),
     Extension(arrival): Extension<Arrival>,
-    Json(body): Json<Value>,
+    body: GenerationBody,
 ) -> Response {
-    let tokens = body["max_tokens"].as_u64().unwrap_or(16);
-    let prompt_tokens = count_words(&prompt_of(&body));
-    if body["stream"] != json!(true) {
-        let answer = json!({
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens}
-        });
-        return Json(answer).into_response();
+    let tokens = body.max_tokens();
+    let wire = Wire {
+        api,
+        model: "m",
+        prompt_tokens: body.prompt_tokens(),
+    };
+    if !body.stream(stream_default) {
+        return Json(wire.whole(tokens, ServerTimes::default())).into_response();
     }
     let start = arrival.0;
     let (first_token_ms, leaving) = first_token_delay(&timing, &counters);
     let leaving = Arc::new(leaving);
-    let chunks = futures_util::stream::unfold(0u64, move |i| {
+    let opening = Bytes::from(wire.start());
+    let prompt_tokens = wire.prompt_tokens;
+    let chunks = futures_util::stream::unfold(0u32, move |i| {
         // The stream holds the guard: the request leaves when its stream is dropped.
         let _in_flight = Arc::clone(&leaving);
+        let wire = Wire {
+            api,
+            model: "m",
+            prompt_tokens,
+        };
+        let piece = match i {
+            _ if i > tokens => None,
+            _ if i == tokens => Some(wire.end(tokens, tokens, ServerTimes::default())),
+            _ => Some(wire.tokens(1, i + 1, i + 1 == tokens)),
+        };
         async move {
-            if i > tokens {
-                return None;
+            let piece = piece?;
+            if i < tokens {
+                if timing.stall_after == Some(u64::from(i)) {
+                    std::future::pending::<()>().await;
+                }
+                let due =
+                    start + Duration::from_millis(first_token_ms + timing.itl_ms * u64::from(i));
+                sleep_precisely_until(due).await;
             }
-            if i == tokens {
-                return Some((
-                    Ok::<_, Infallible>(Bytes::from(usage_and_done(prompt_tokens, tokens))),
-                    i + 1,
-                ));
-            }
-            if timing.stall_after == Some(i) {
-                std::future::pending::<()>().await;
-            }
-            let due = start + Duration::from_millis(first_token_ms + timing.itl_ms * i);
-            sleep_precisely_until(due).await;
-            Some((Ok(Bytes::from(content_chunk(&format!(" t{i}")))), i + 1))
+            Some((Ok::<_, Infallible>(Bytes::from(piece)), i + 1))
         }
     });
+    let body = futures_util::stream::once(async move { Ok(opening) }).chain(chunks);
     Response::builder()
-        .header("content-type", "text/event-stream")
-        .body(Body::from_stream(chunks))
+        .header("content-type", wire.content_type())
+        .body(Body::from_stream(body))
         .unwrap()
 }
 

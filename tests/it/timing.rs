@@ -1,5 +1,5 @@
-//! Timing fidelity against the timed SSE fixture: first token after 200 ms, then one every
-//! 20 ms, measured as TTFT 200 ms and ITL 20 ms within 2 ms at p50.
+//! Timing fidelity against the timed fixture: first token after 200 ms, then one every
+//! 20 ms, measured as TTFT 200 ms and ITL 20 ms within 2 ms at p50, through every adapter.
 
 use crate::fixture::{exclusive, run_against, timed_server, Timing};
 
@@ -7,9 +7,9 @@ fn within(value: f64, expected: f64, tolerance: f64) -> bool {
     (value - expected).abs() <= tolerance
 }
 
-#[test]
-fn ttft_and_itl_match_the_fixture_pacing() {
-    let _quiet = exclusive();
+/// Measures the timed fixture through `adapter` at each of `concurrency` (8 requests of
+/// 12 tokens each) and checks TTFT, ITL and TPOT against its pacing within 2 ms.
+fn check_pacing(adapter: &str, concurrency: &str) {
     let addr = timed_server(Timing {
         first_token_ms: 200,
         itl_ms: 20,
@@ -17,12 +17,11 @@ fn ttft_and_itl_match_the_fixture_pacing() {
         crowding: None,
     });
     let url = format!("http://{addr}");
-    let r = run_against(
-        &url,
-        "--concurrency 1,4 --num-prompts 8 --input-len 64 --output-len 12 --warmup 1",
-        &[],
+    let flags = format!(
+        "--adapter {adapter} --concurrency {concurrency} --num-prompts 8 --input-len 64 --output-len 12 --warmup 1"
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run_against(&url, &flags, &[]);
+    assert_eq!(r.code, 0, "{adapter}: {}", r.stderr);
     let result = r.result();
     for point in result["points"].as_array().unwrap() {
         let l = &point["latency_ms"];
@@ -31,28 +30,45 @@ fn ttft_and_itl_match_the_fixture_pacing() {
             l["itl"]["p50"].as_f64().unwrap(),
             l["tpot"]["p50"].as_f64().unwrap(),
         );
-        eprintln!(
-            "{}: TTFT p50 {ttft} ms, ITL p50 {itl} ms, TPOT p50 {tpot} ms",
-            point["id"]
-        );
-        assert_eq!(point["requests"]["ok"], 8, "{point}");
-        assert!(
-            within(ttft, 200.0, 2.0),
-            "TTFT p50 {ttft} at {}",
-            point["id"]
-        );
-        assert!(within(itl, 20.0, 2.0), "ITL p50 {itl} at {}", point["id"]);
-        assert!(
-            within(tpot, 20.0, 2.0),
-            "TPOT p50 {tpot} at {}",
-            point["id"]
-        );
-        assert_eq!(point["tokens"]["output_mean"], 12.0);
+        let at = format!("{adapter} at {}", point["id"]);
+        eprintln!("{at}: TTFT p50 {ttft} ms, ITL p50 {itl} ms, TPOT p50 {tpot} ms");
+        assert_eq!(point["requests"]["ok"], 8, "{at}: {point}");
+        assert!(within(ttft, 200.0, 2.0), "TTFT p50 {ttft}: {at}");
+        assert!(within(itl, 20.0, 2.0), "ITL p50 {itl}: {at}");
+        assert!(within(tpot, 20.0, 2.0), "TPOT p50 {tpot}: {at}");
+        assert_eq!(point["tokens"]["output_mean"], 12.0, "{at}");
         assert_eq!(
             point["tokens"]["input_mean"], 64.0,
-            "prompts of exact length"
+            "prompts of exact length: {at}"
         );
-        assert_eq!(l["itl"]["count"], 8 * 11, "11 gaps per 12-token answer");
+        assert_eq!(
+            l["itl"]["count"],
+            8 * 11,
+            "11 gaps per 12-token answer: {at}"
+        );
+    }
+}
+
+#[test]
+fn ttft_and_itl_match_the_fixture_pacing() {
+    let _quiet = exclusive();
+    check_pacing("openai-chat", "1,4");
+}
+
+#[test]
+fn every_dialect_measures_the_same_pacing() {
+    let _quiet = exclusive();
+    for adapter in [
+        "openai-completions",
+        "openai-responses",
+        "triton",
+        "tgi",
+        "ollama-chat",
+        "ollama-generate",
+        "sglang",
+        "llamacpp",
+    ] {
+        check_pacing(adapter, "4");
     }
 }
 

@@ -87,16 +87,22 @@ impl Adapter for TgiAdapter {
     fn read(
         &self,
         event: SseEvent<'_>,
-        _state: &mut StreamState,
+        state: &mut StreamState,
         reply: Option<&mut String>,
     ) -> Result<ChunkInfo, serde_json::Error> {
         let raw: Event<'_> = serde_json::from_slice(event.data)?;
-        // A streamed event's text is its token; a whole response's is `generated_text`.
+        // A streamed event's text is its token; a whole response's is `generated_text`,
+        // which a stream repeats at its end.
+        let streamed = state.tokens > 0;
         let text = match &raw.token {
             Some(token) if token.special => None,
             Some(token) => Some(&*token.text),
+            None if streamed => None,
             None => raw.generated_text.as_deref(),
         };
+        if raw.token.is_some() {
+            state.tokens += 1;
+        }
         if let Some(reply) = reply {
             reply.push_str(text.unwrap_or_default());
         }
@@ -157,6 +163,20 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("CUDA out of memory"));
+    }
+
+    #[test]
+    fn a_closing_event_without_a_token_repeats_no_text() {
+        let bytes = [
+            &br#"data:{"token":{"id":1,"text":" a","special":false},"generated_text":null,"details":null}"#[..],
+            b"\n\n",
+            br#"data:{"generated_text":" a","details":{"finish_reason":"length","generated_tokens":1,"input_length":2}}"#,
+            b"\n\n",
+        ]
+        .concat();
+        let (chunks, reply) = read_all(&TgiAdapter, &bytes, 64);
+        assert_eq!((reply.as_str(), content(&chunks)), (" a", (1, 1)));
+        assert!(chunks[1].done);
     }
 
     #[test]
