@@ -70,16 +70,6 @@ impl<'a> StreamTimer<'a> {
     /// end marker never came, unless the dialect ends with its body and the body ended
     /// between events.
     pub fn finish(mut self) -> Exchange {
-        let Self {
-            exchange,
-            decoder,
-            reader,
-            done,
-        } = &mut self;
-        if !*done && exchange.error.is_none() {
-            let now = exchange.end;
-            decoder.end(|event| *done |= reader.on_event(exchange, event, now));
-        }
         let complete =
             self.done || (self.reader.adapter.ends_with_body() && self.decoder.is_idle());
         self.exchange.conclude(complete);

@@ -178,8 +178,16 @@ impl Session {
             let _ = base_url.set_port(Some(port));
         }
         let api_key = plan.target.credential.as_ref().map(Credential::secret);
-        let launch = Launch::new(spec, values, Some(port), &base_url, log.clone(), api_key)
-            .map_err(|e| not_started(plain(format!("server.command: {e}"))))?;
+        let launch = Launch::new(
+            spec,
+            plan.target.api,
+            values,
+            Some(port),
+            &base_url,
+            log.clone(),
+            api_key,
+        )
+        .map_err(|e| not_started(plain(format!("server.command: {e}"))))?;
         let record = ServerRun {
             config: values.clone(),
             command: launch.shown_argv.clone(),

@@ -33,9 +33,10 @@ pub struct ServerSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadySpec {
-    /// Path polled until it answers 2xx.
-    #[serde(default = "health")]
-    pub path: String,
+    /// Path polled until it answers 2xx; by default the dialect's health check
+    /// (`/health`; Triton's `/v2/health/ready`, Ollama's `/api/version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Seconds to wait (a large model takes minutes to load).
     #[serde(default = "ready_timeout")]
     pub timeout_s: f64,
@@ -44,15 +45,12 @@ pub struct ReadySpec {
 impl Default for ReadySpec {
     fn default() -> Self {
         Self {
-            path: health(),
+            path: None,
             timeout_s: ready_timeout(),
         }
     }
 }
 
-fn health() -> String {
-    "/health".into()
-}
 fn ready_timeout() -> f64 {
     600.0
 }

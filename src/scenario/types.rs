@@ -206,6 +206,15 @@ impl Api {
             Self::Llamacpp => "llamacpp",
         }
     }
+
+    /// The path that answers 2xx once a server of this dialect is ready.
+    pub fn health_path(self) -> &'static str {
+        match self {
+            Self::Triton => "/v2/health/ready",
+            Self::OllamaChat | Self::OllamaGenerate => "/api/version",
+            _ => "/health",
+        }
+    }
 }
 
 /// Where token counts of prompts come from.

@@ -449,7 +449,12 @@ fn validate_server(s: &Scenario, server: &ServerSpec) -> Result<(), FieldError> 
             }
         }
     }
-    if !server.ready.path.starts_with('/') {
+    if server
+        .ready
+        .path
+        .as_ref()
+        .is_some_and(|p| !p.starts_with('/'))
+    {
         return err("server.ready.path", "expected a path such as /health");
     }
     in_range(

@@ -5,7 +5,7 @@
 use super::validate::{
     count_in_range, err, in_range, slo_in_range, FieldError, MAX_SECONDS, MAX_TOKENS,
 };
-use super::{Distribution, LengthSpec, PromptKind, PromptSpec, Scenario, Workload};
+use super::{Api, Distribution, LengthSpec, PromptKind, PromptSpec, Scenario, Workload};
 
 /// Most shared prefixes a workload may name.
 const MAX_PREFIXES: u32 = 100_000;
@@ -17,7 +17,7 @@ const MAX_TIME_SCALE: f64 = 10_000.0;
 pub(super) fn validate_workload(s: &Scenario) -> Result<(), FieldError> {
     let w = &s.workload;
     validate_lengths(w)?;
-    validate_classes(w)?;
+    validate_classes(w, s.target.api)?;
     validate_prompt(w)
 }
 
@@ -109,8 +109,9 @@ fn ordered(field: &str, min: u32, max: u32) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Named classes with lengths in range and weights that sum to a positive number.
-fn validate_classes(w: &Workload) -> Result<(), FieldError> {
+/// Named classes with lengths in range and weights that sum to a positive number; a model
+/// of their own only where the dialect names the model in the body (Triton's path does).
+fn validate_classes(w: &Workload, api: Api) -> Result<(), FieldError> {
     if w.classes.is_empty() {
         return Ok(());
     }
@@ -141,6 +142,12 @@ fn validate_classes(w: &Workload) -> Result<(), FieldError> {
         }
         if let Some(slo) = &class.slo {
             slo_in_range(&format!("workload.classes[{i}].slo"), slo)?;
+        }
+        if api == Api::Triton && class.model.is_some() {
+            return err(
+                &field("model"),
+                "not with `target.api: triton`, which serves each model at its own path: one scenario per model",
+            );
         }
     }
     if w.classes.iter().map(|c| c.weight).sum::<f64>() <= 0.0 {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::result::Failure;
-use crate::scenario::{substitute, PlaceholderError, ServerSpec};
+use crate::scenario::{substitute, Api, PlaceholderError, ServerSpec};
 use crate::secret::Secret;
 
 /// Lines of the log kept with a failure.
@@ -98,9 +98,11 @@ fn expand_env(text: &str) -> Result<String, LaunchError> {
 
 impl Launch {
     /// The launch of the configuration `values` of `spec` (with `port` as `{port}` when
-    /// given), ready when `base_url` + the ready path answers; output to `log`.
+    /// given), ready when `base_url` + the ready path (by default the health check of
+    /// the dialect `api`) answers; output to `log`.
     pub fn new(
         spec: &ServerSpec,
+        api: Api,
         values: &BTreeMap<String, Value>,
         port: Option<u16>,
         base_url: &reqwest::Url,
@@ -133,8 +135,9 @@ impl Launch {
             Some(c) => Some(PathBuf::from(expand_env(&substitute(c, &vars)?)?)),
             None => None,
         };
+        let ready_path = spec.ready.path.as_deref().unwrap_or(api.health_path());
         let ready_url = base_url
-            .join(spec.ready.path.trim_start_matches('/'))
+            .join(ready_path.trim_start_matches('/'))
             .map_err(|e| LaunchError::ReadyPath(e.to_string()))?;
         Ok(Self {
             argv,

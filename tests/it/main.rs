@@ -4,6 +4,7 @@
 mod cli;
 mod compare;
 mod conclusions;
+mod dialects;
 mod faults;
 mod fixture;
 mod history;

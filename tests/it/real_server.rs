@@ -4,7 +4,8 @@
 //! template's lead-in, client TPOT against the server's `timings`, TTFT never below the
 //! server's prompt time, a prompt over the context length counted as such, a staged ramp
 //! of 1, 2 and 4 requests in flight seen as three plateaus in the timeline, shared
-//! prefixes served from the cache, and a conversation whose second turn carries the first.
+//! prefixes served from the cache, a conversation whose second turn carries the first, and
+//! the OpenAI chat and llama.cpp's native dialects measured side by side alike.
 
 use serde_json::Value;
 
@@ -91,6 +92,82 @@ fn llama_server_measurements_agree_with_the_server() {
         cpu["measuring_cpu"]["system_s"].as_f64().unwrap(),
         cpu["peak_rss_mib"].as_f64().unwrap(),
     );
+}
+
+/// Output per-token time (client TPOT p50, server `predicted_per_token_ms` median) and the
+/// server's prompt and output token counts of one run.
+fn tpot_and_counts(r: &crate::fixture::Run) -> (f64, f64, Vec<(u64, u64)>) {
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let point = &r.result()["points"][0];
+    assert_eq!(point["requests"]["ok"], 12, "{point}");
+    let requests = r.requests();
+    let server = median(
+        requests
+            .iter()
+            .map(|l| {
+                l["server_timings"]["predicted_per_token_ms"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let mut counts: Vec<(u64, u64)> = requests
+        .iter()
+        .map(|l| {
+            let u = &l["usage"];
+            (
+                u["prompt_tokens"].as_u64().unwrap(),
+                u["completion_tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    counts.dedup();
+    let tpot = point["latency_ms"]["tpot"]["p50"].as_f64().unwrap();
+    (tpot, server, counts)
+}
+
+#[test]
+fn openai_chat_and_llamacpp_native_measure_the_same_server_alike() {
+    let Some(url) = server() else { return };
+    let _quiet = exclusive();
+    // Side by side, at the same time: continuous batching decodes both in the same steps,
+    // so the machine's drift between runs does not come between the two.
+    let flags = "--concurrency 1 --num-prompts 12 --input-len 64 --output-len 96 --warmup 1";
+    let runs: Vec<_> = ["openai-chat", "llamacpp"]
+        .into_iter()
+        .map(|adapter| {
+            let (url, flags) = (url.clone(), format!("--adapter {adapter} {flags}"));
+            std::thread::spawn(move || run_against(&url, &flags, &[]))
+        })
+        .collect();
+    let measured: Vec<_> = runs
+        .into_iter()
+        .map(|run| tpot_and_counts(&run.join().unwrap()))
+        .collect();
+    let (chat, native) = (&measured[0], &measured[1]);
+    eprintln!(
+        "openai-chat: TPOT p50 {:.3} ms, server {:.3} ms/token, counts {:?}",
+        chat.0, chat.1, chat.2
+    );
+    eprintln!(
+        "llamacpp: TPOT p50 {:.3} ms, server {:.3} ms/token, counts {:?}",
+        native.0, native.1, native.2
+    );
+    assert_eq!(chat.2, [(64, 96)], "exact lengths by the server's numbers");
+    assert_eq!(native.2, chat.2, "the same counts through both dialects");
+    let close = |a: f64, b: f64| (a / b - 1.0).abs() <= 0.05;
+    assert!(
+        close(chat.0, native.0),
+        "TPOT p50 {} vs {}",
+        chat.0,
+        native.0
+    );
+    for (tpot, server, _) in &measured {
+        assert!(
+            close(*tpot, *server),
+            "TPOT p50 {tpot} vs the server's {server}"
+        );
+    }
 }
 
 #[test]

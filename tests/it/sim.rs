@@ -258,3 +258,48 @@ fn a_result_names_its_revision() {
         _ => assert!(local.is_null(), "no checkout, no revision: {local}"),
     }
 }
+
+#[test]
+fn the_same_plan_through_every_dialect_gives_the_same_figures() {
+    let _quiet = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen: Vec<(String, f64, f64, f64)> = Vec::new();
+    for api in [
+        "chat",
+        "completions",
+        "openai-responses",
+        "triton",
+        "tgi",
+        "ollama-chat",
+        "ollama-generate",
+        "sglang",
+        "llamacpp",
+    ] {
+        let scenario = json!({
+            "name": format!("sim-{api}"),
+            "target": {"embedded": "sim", "profile": "fixed-20ms", "api": api},
+            "workload": {"input_tokens": [200], "output_tokens": 16},
+            "load": {"concurrency": [2], "requests": 8, "warmup": 1}
+        });
+        let file = write_json(dir.path(), "scenario.json", &scenario);
+        let r = run(&["run", &file], &[]);
+        assert_eq!(r.code, 0, "{api}: {}", r.stderr);
+        let point = &r.result()["points"][0];
+        assert_eq!(point["requests"]["ok"], 8, "{api}: {point}");
+        assert_eq!(point["tokens"]["output_mean"], 16.0, "{api}");
+        assert_eq!(point["tokens"]["input_mean"], 200.0, "{api}");
+        let l = &point["latency_ms"];
+        let p50 = |name: &str| l[name]["p50"].as_f64().unwrap();
+        seen.push((api.to_owned(), p50("ttft"), p50("tpot"), p50("itl")));
+    }
+    eprintln!("(dialect, TTFT p50, TPOT p50, ITL p50): {seen:?}");
+    for (api, ttft, tpot, itl) in &seen {
+        assert!((tpot - 20.0).abs() <= 1.0, "{api}: TPOT p50 {tpot}");
+        assert!((itl - 20.0).abs() <= 1.0, "{api}: ITL p50 {itl}");
+        assert!(
+            (ttft - seen[0].1).abs() <= 2.0,
+            "{api}: TTFT p50 {ttft} vs {}",
+            seen[0].1
+        );
+    }
+}

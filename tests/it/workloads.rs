@@ -208,4 +208,17 @@ fn bad_prompt_files_traces_and_weights_are_named_in_one_line() {
             .contains("weights.json: workload.classes: the weights must sum to a positive number"),
         "{stderr}"
     );
+    let own_model = json!({"classes": [{"name": "a", "weight": 1, "input_tokens": 8, "output_tokens": 2, "model": "other"}]});
+    let file = write_json(
+        d,
+        "triton.json",
+        &json!({"name": "t", "target": {"embedded": "sim", "profile": "fixed-20ms", "api": "triton"},
+                "workload": own_model, "load": {"concurrency": [1], "requests": 1}}),
+    );
+    let (code, _, stderr) = run_plain(&["validate", &file]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("triton.json: workload.classes[0].model: not with `target.api: triton`"),
+        "{stderr}"
+    );
 }

@@ -151,8 +151,6 @@ pub(super) mod testing {
                 }
             });
         }
-        decoder
-            .end(|event| chunks.push(adapter.read(event, &mut state, Some(&mut reply)).unwrap()));
         (chunks, reply)
     }
 
