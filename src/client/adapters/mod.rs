@@ -5,9 +5,7 @@
 
 mod llamacpp;
 mod ollama;
-pub mod openai;
-mod openai_chat;
-mod openai_completions;
+mod openai;
 mod openai_responses;
 mod sglang;
 mod tgi;
@@ -110,8 +108,8 @@ pub trait Adapter: Send + Sync {
 /// The adapter of a dialect.
 pub fn adapter_for(api: Api) -> Box<dyn Adapter> {
     match api {
-        Api::Chat => Box::new(openai_chat::ChatAdapter),
-        Api::Completions => Box::new(openai_completions::CompletionsAdapter),
+        Api::Chat => Box::new(openai::OpenAiAdapter { chat: true }),
+        Api::Completions => Box::new(openai::OpenAiAdapter { chat: false }),
         Api::Responses => Box::new(openai_responses::ResponsesAdapter),
         Api::Triton => Box::new(triton::TritonAdapter),
         Api::Tgi => Box::new(tgi::TgiAdapter),

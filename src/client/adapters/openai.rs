@@ -1,14 +1,66 @@
-//! The OpenAI dialect shared by chat and completions: the request body's common fields,
-//! and the parsing of streamed chunks and whole bodies alike. Only the fields a benchmark
-//! needs are read, borrowed from the input.
+//! `openai-chat` (`/v1/chat/completions`: a text prompt is one user message, a chat is
+//! sent as it is) and `openai-completions` (`/v1/completions`: the prompt as raw text, a
+//! chat as its messages' lines), as vLLM, SGLang, llama.cpp, TGI, Ollama, LMDeploy and
+//! OpenAI serve them: the request body, and the parsing of streamed chunks and whole
+//! bodies alike. Only the fields a benchmark needs are read, borrowed from the input.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::GenerationParams;
-use crate::client::chunk::{error_text, ChunkInfo, Usage};
+use super::{chat_messages, Adapter, ChatMessage, GenerationParams, Prompt};
+use crate::client::chunk::{error_text, ChunkInfo, StreamState, Usage};
+use crate::client::sse::SseEvent;
+
+/// OpenAI's chat (`chat: true`) or completions endpoint.
+pub struct OpenAiAdapter {
+    pub chat: bool,
+}
+
+#[derive(Serialize)]
+struct ChatInput<'a> {
+    messages: Vec<ChatMessage<'a>>,
+}
+
+#[derive(Serialize)]
+struct CompletionInput<'a> {
+    prompt: &'a str,
+}
+
+impl Adapter for OpenAiAdapter {
+    fn path(&self, _model: &str, _stream: bool) -> String {
+        if self.chat {
+            "v1/chat/completions"
+        } else {
+            "v1/completions"
+        }
+        .into()
+    }
+
+    fn body(&self, params: &GenerationParams, prompt: &Prompt) -> Vec<u8> {
+        if self.chat {
+            let messages = chat_messages(prompt);
+            body(params, ChatInput { messages })
+        } else {
+            body(
+                params,
+                CompletionInput {
+                    prompt: &prompt.as_text(),
+                },
+            )
+        }
+    }
+
+    fn read(
+        &self,
+        event: SseEvent<'_>,
+        _state: &mut StreamState,
+        reply: Option<&mut String>,
+    ) -> Result<ChunkInfo, serde_json::Error> {
+        parse_into(event.data, reply)
+    }
+}
 
 /// An OpenAI-style request body: the shared fields and the flavour's `input`.
 #[derive(Serialize)]
@@ -30,7 +82,7 @@ struct StreamOptions {
 }
 
 /// The JSON body of `params` with the flavour's `input` fields.
-pub(super) fn body(params: &GenerationParams, input: impl Serialize) -> Vec<u8> {
+fn body(params: &GenerationParams, input: impl Serialize) -> Vec<u8> {
     super::to_json(&Body {
         model: &params.model,
         max_tokens: params.max_tokens,
@@ -149,7 +201,29 @@ pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, 
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::body_json;
     use super::*;
+
+    #[test]
+    fn chat_body_streams_with_usage_and_ignore_eos() {
+        let prompt = Prompt::Text("a \"quoted\" prompt".into());
+        assert_eq!(
+            body_json(&OpenAiAdapter { chat: true }, true, true, &prompt),
+            serde_json::json!({"model": "m", "max_tokens": 8, "stream": true,
+                "stream_options": {"include_usage": true}, "ignore_eos": true,
+                "messages": [{"role": "user", "content": "a \"quoted\" prompt"}]})
+        );
+    }
+
+    #[test]
+    fn completions_body_without_stream_or_ignore_eos() {
+        let prompt = Prompt::Text("a \"quoted\" prompt".into());
+        assert_eq!(
+            body_json(&OpenAiAdapter { chat: false }, false, false, &prompt),
+            serde_json::json!({"model": "m", "max_tokens": 8, "stream": false,
+                "prompt": "a \"quoted\" prompt"})
+        );
+    }
 
     fn parse(data: &[u8]) -> Result<ChunkInfo, serde_json::Error> {
         parse_into(data, None)
