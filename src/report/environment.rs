@@ -105,6 +105,7 @@ pub(super) fn environment(result: &RunResult) -> Vec<EnvironmentRow> {
             format!("{} cores, {} GiB memory", host.cpu_cores, host.memory_gib),
         ),
         row("Server URL", or_not_recorded(&server.base_url)),
+        row("API", result.scenario.target.api.name().to_owned()),
         row(
             "Revision",
             result
