@@ -12,6 +12,7 @@ pub mod client;
 pub mod clock;
 pub mod compare;
 pub mod load;
+pub mod merge;
 pub mod metrics;
 pub mod monitor;
 pub mod recommend;

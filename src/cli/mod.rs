@@ -8,13 +8,14 @@
 mod recommend;
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use llm_loadtest::compare::baseline::{DEFAULT_BASELINES, DEFAULT_KEEP};
 use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
-use llm_loadtest::scenario::{Api, Arrival, Preset, Slo, TokenizerChoice, MAX_TRIALS};
+use llm_loadtest::scenario::{Api, Arrival, Preset, Shard, Slo, TokenizerChoice, MAX_TRIALS};
 use llm_loadtest::secret::Secret;
 
 pub use recommend::RecommendArgs;
@@ -79,7 +80,10 @@ pub enum Command {
     Recommend(Box<RecommendArgs>),
     /// Show the version and this machine's environment (host, GPUs)
     Info,
-    /// Serve the simulated OpenAI-compatible server until interrupted
+    /// Merge the results of the shards of one run (`run --shard I/N`) into one result:
+    /// histograms, counts and errors exactly, throughput over the common window
+    Merge(MergeArgs),
+    /// Serve the simulated server (every dialect) until interrupted
     Sim(SimArgs),
     /// Show the GPUs: memory, utilisation, temperature, power (NVML)
     Gpu {
@@ -87,6 +91,16 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS")]
         watch: Option<f64>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' result files, one per shard
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Write the merged result here
+    #[arg(short = 'o', long, required = true)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -304,9 +318,28 @@ pub struct RunArgs {
     /// Write one JSON line per measured request here
     #[arg(long)]
     pub requests_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sharding: ShardArgs,
 
     #[command(flatten)]
     pub adhoc: AdhocArgs,
+}
+
+/// Running one share of a plan that several processes run together (then `merge`).
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Run shard INDEX of COUNT (from 0): its part of each point's concurrency, requests
+    /// and arrivals (needs --seed or the scenario's seed)
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = clap::value_parser!(Shard))]
+    pub shard: Option<Shard>,
+    /// Start the first measured window at this wall-clock time (RFC 3339, e.g.
+    /// 2026-12-01T12:00:00Z), on every shard alike
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub start_at: Option<SystemTime>,
+    /// Seconds from one measured window's start to the next one's, with --start-at
+    /// [default: the points' duration_s + 10]
+    #[arg(long, value_name = "SECONDS", requires = "start_at", value_parser = positive_f64)]
+    pub point_interval: Option<f64>,
 }
 
 /// Flags that describe the workload and load; they cannot be combined with a scenario file.
@@ -384,6 +417,12 @@ pub(crate) fn positive_f64(text: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("expected a positive number, got `{text}`")),
     }
+}
+
+/// An RFC 3339 wall-clock time.
+fn rfc3339(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339_weak(text)
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-12-01T12:00:00Z: {e}"))
 }
 
 /// A percentage from 0 to 1000.

@@ -10,6 +10,7 @@ mod compare;
 mod gpu;
 mod history;
 mod info;
+mod merge;
 mod recommend;
 mod report;
 mod retry;
@@ -187,6 +188,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Recommend(args) => recommend::execute(&args, &runtime),
         Command::Info => info::execute(),
         Command::Gpu { watch } => gpu::execute(watch),
+        Command::Merge(args) => merge::execute(&args),
         Command::Sim(args) => sim::execute(&args, &runtime),
     }
 }

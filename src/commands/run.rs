@@ -4,6 +4,7 @@
 //! with that handling is shared with `compare`, which runs scenarios too.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
@@ -13,11 +14,11 @@ use llm_loadtest::compare::slo;
 use llm_loadtest::report::terminal::summary_table;
 use llm_loadtest::result::RunResult;
 use llm_loadtest::run::{run_plan, RunError, RunOptions};
-use llm_loadtest::scenario::{self, AdhocRun, Plan, Scenario, ScenarioError};
+use llm_loadtest::scenario::{self, AdhocRun, Barrier, Plan, Scenario, ScenarioError, StopAfter};
 use llm_loadtest::server::kill_all;
 
 use super::{check_distinct, say, sayln, Outcome, EXIT_INTERRUPTED};
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, ShardArgs};
 
 pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
     let inputs: Vec<(&str, &std::path::Path)> = args
@@ -34,7 +35,8 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
     .collect();
     check_distinct(&inputs, &outputs)?;
     let (scenario, origin) = scenario_of(args)?;
-    let plan = Plan::new(scenario, args.target.api_key.clone(), &origin)?;
+    let mut plan = Plan::new(scenario, args.target.api_key.clone(), &origin)?;
+    shard(&mut plan, &args.sharding)?;
     let options = RunOptions {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
@@ -51,6 +53,45 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
         _ => Ok(Outcome::Interrupted),
     }
 }
+
+/// Makes `plan` the share of the shard the flags name, its windows at their barriers.
+fn shard(plan: &mut Plan, flags: &ShardArgs) -> Result<(), ScenarioError> {
+    let invalid = |field: &str, message: String| ScenarioError::Invalid {
+        path: PathBuf::from("command line"),
+        field: field.to_owned(),
+        message,
+    };
+    let barrier = match flags.start_at {
+        Some(start) => Some(Barrier {
+            start,
+            interval: barrier_interval(plan, flags.point_interval)
+                .map_err(|message| invalid("--start-at", message))?,
+        }),
+        None => None,
+    };
+    let shard = flags.shard.unwrap_or_default();
+    plan.shard(shard, barrier)
+        .map_err(|e| invalid(e.flag, e.message))
+}
+
+/// From one measured window's start to the next one's: `--point-interval`, else the
+/// points' duration and room for the next one's warmup.
+fn barrier_interval(plan: &Plan, seconds: Option<f64>) -> Result<Duration, String> {
+    let windows = plan.points.len() as u32 * plan.trials;
+    match (seconds, plan.stop) {
+        (Some(seconds), _) => Ok(Duration::from_secs_f64(seconds)),
+        (None, StopAfter::Duration(d)) => d
+            .checked_add(BARRIER_SLACK)
+            .ok_or_else(|| "give --point-interval SECONDS (when each next window starts)".into()),
+        (None, StopAfter::Requests(_)) if windows > 1 => Err(
+            "with several points measured by request count, give --point-interval SECONDS (when each next window starts)".into(),
+        ),
+        (None, StopAfter::Requests(_)) => Ok(Duration::ZERO),
+    }
+}
+
+/// Between one barrier's window and the next: room for the next point's warmup.
+const BARRIER_SLACK: Duration = Duration::from_secs(10);
 
 /// What the ad-hoc flags of `run` mean (they map onto the library's [`AdhocRun`]).
 impl RunArgs {

@@ -1,6 +1,6 @@
 //! What every load shape needs to start one request: the HTTP client, the adapter, the
-//! request maker with the point's input lengths, the run-wide prompt counter and the
-//! cancellation token. A job is one request, or a whole conversation: its turns one after
+//! request maker with the point's input lengths, the run-wide prompt counter, the shard and
+//! the cancellation token. A job is one request, or a whole conversation: its turns one after
 //! another, each sending the history with the server's replies, a think time apart.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::record::RequestMeta;
 use super::RequestRecord;
 use crate::client::{self, Adapter, GenerationParams, Prompt, Sending, StreamClient};
-use crate::scenario::{LengthSpec, Message};
+use crate::scenario::{LengthSpec, Message, Shard};
 use crate::workload::{Made, RequestMaker};
 
 /// Shared, borrowed state of the request senders.
@@ -28,8 +28,10 @@ pub struct Driver<'a> {
     pub input: Option<&'a LengthSpec>,
     pub timeout: Duration,
     pub cancel: &'a CancellationToken,
-    /// Index of the next prompt; unique over the whole run.
+    /// This process's count of prompts made; with the shard, unique over the whole run.
     pub next_index: &'a AtomicU64,
+    /// This process's share of the load (the whole of it unless `run --shard`).
+    pub shard: Shard,
     /// Prefix of the run's request ids (`{run_id}-{index}`).
     pub run_id: &'a str,
     /// The server's model list, fetched to open connections before a window.
@@ -50,7 +52,9 @@ type Records = UnboundedSender<RequestRecord>;
 impl Driver<'_> {
     /// Makes the next request (`seq`: its place in an open loop's schedule) and its body.
     pub fn prepare(&self, seq: Option<u64>) -> Prepared {
-        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let index = self
+            .shard
+            .prompt_index(self.next_index.fetch_add(1, Ordering::Relaxed));
         let made = self.maker.make(self.input, index, seq);
         self.prepared(index, 0, made)
     }

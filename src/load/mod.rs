@@ -15,5 +15,5 @@ mod stop;
 
 pub use arrival::Arrivals;
 pub use driver::Driver;
-pub use point::{run_point, MeasuredPoint, PointSettings};
+pub use point::{run_point, MeasuredPoint, PointSettings, WindowStart};
 pub use record::{RequestLog, RequestMeta, RequestRecord};

@@ -69,7 +69,8 @@ pub fn trace(
     }
 }
 
-/// Runs the open loop on `schedule`; records go to `out` as requests finish.
+/// Runs the open loop on `schedule` (of this shard, the arrivals whose place in it the
+/// shard owns); records go to `out` as requests finish.
 pub async fn run(
     driver: &Driver<'_>,
     mut schedule: impl FnMut() -> Option<Duration>,
@@ -82,9 +83,13 @@ pub async fn run(
         if driver.cancel.is_cancelled() {
             break;
         }
-        let due = started + offset;
-        let request = driver.prepare(Some(seq));
+        let place = seq;
         seq += 1;
+        if !driver.shard.owns(place) {
+            continue;
+        }
+        let due = started + offset;
+        let request = driver.prepare(Some(place));
         let wake = tokio::time::sleep_until(due.into());
         tokio::pin!(wake);
         loop {

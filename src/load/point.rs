@@ -4,7 +4,7 @@
 //! every 50 ms rather than being woken for each one: a wake-up per record costs
 //! the timing thread a futex call and the machine a context switch.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -40,6 +40,8 @@ pub struct PointSettings<'a> {
     pub abort: &'a [Threshold],
     /// Stop once the goodput's interval is clear of this share.
     pub settle_goodput: Option<f64>,
+    /// When the measured window starts, on every shard alike (`run --start-at`).
+    pub start_at: Option<SystemTime>,
 }
 
 /// A point's requests folded, with what the load generator knows of its window.
@@ -55,6 +57,8 @@ pub struct MeasuredPoint {
     pub breakpoint: Option<Breakpoint>,
     /// The window's CPU time and whether it was interrupted; the runner adds its samples.
     pub facts: PointFacts,
+    /// When the measured window started, and how late for its barrier.
+    pub window: WindowStart,
 }
 
 /// Keep-alive connections to open before the window: the requests in flight at most.
@@ -87,7 +91,10 @@ pub async fn run_point(
     log: &mut RequestLog,
 ) -> MeasuredPoint {
     warm_up(driver, spec, settings).await;
-    driver.preconnect(connections(spec, settings.stop)).await;
+    driver
+        .preconnect(driver.shard.share(connections(spec, settings.stop)))
+        .await;
+    let window = wait_for(settings.start_at, driver.cancel).await;
     settings.measuring.notify_one();
     let open_loop = is_open_loop(spec);
     // A conversation is one job of several requests.
@@ -161,7 +168,41 @@ pub async fn run_point(
         stopped,
         breakpoint,
         facts,
+        window,
     }
+}
+
+/// When a measured window started: wall-clock milliseconds since the Unix epoch, and
+/// for a window with a barrier how long after it (0 when on time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowStart {
+    pub unix_ms: f64,
+    pub late_ms: Option<f64>,
+}
+
+/// Waits until `start_at` (at once when it is past or absent, or on Ctrl-C): the start
+/// of a measured window.
+async fn wait_for(
+    start_at: Option<SystemTime>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> WindowStart {
+    if let Some(at) = start_at {
+        if let Ok(ahead) = at.duration_since(SystemTime::now()) {
+            tokio::select! {
+                () = tokio::time::sleep(ahead) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
+    }
+    let now = SystemTime::now();
+    let unix_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let late_ms = start_at.map(|at| {
+        now.duration_since(at)
+            .map_or(0.0, |late| late.as_secs_f64() * 1000.0)
+    });
+    WindowStart { unix_ms, late_ms }
 }
 
 /// Warmup requests, discarded, at the point's concurrency (open loop: a few at a time).
@@ -169,14 +210,15 @@ async fn warm_up(driver: &Driver<'_>, spec: &PointSpec, settings: &PointSettings
     if settings.warmup == 0 {
         return;
     }
+    let warmup = driver.shard.share(settings.warmup);
     let concurrency = match spec.shape {
-        LoadShape::Closed { concurrency } => concurrency,
+        LoadShape::Closed { concurrency } => driver.shard.share(concurrency),
         _ => OPEN_LOOP_WARMUP_CONCURRENCY,
     }
-    .min(settings.warmup);
+    .min(warmup);
     // Warmup records are dropped unread: the receiver goes at once.
     let (tx, _) = mpsc::unbounded_channel();
-    let warmup = StopAfter::Requests(settings.warmup);
+    let warmup = StopAfter::Requests(warmup);
     closed::run(driver, concurrency, warmup, &tx).await;
 }
 
@@ -189,7 +231,11 @@ async fn drive(
 ) {
     match &spec.shape {
         LoadShape::Closed { concurrency } => {
-            closed::run(driver, *concurrency, settings.stop, &tx).await
+            let stop = match settings.stop {
+                StopAfter::Requests(n) => StopAfter::Requests(driver.shard.share(n)),
+                duration => duration,
+            };
+            closed::run(driver, driver.shard.share(*concurrency), stop, &tx).await
         }
         LoadShape::Open {
             rate,

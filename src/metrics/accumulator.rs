@@ -300,6 +300,7 @@ impl PointAccumulator {
             turns: Vec::new(),
             stopped: None,
             breakpoint: None,
+            window: None,
             histograms,
             requests: self.counts,
             client_cpu: facts.cpu,

@@ -24,4 +24,4 @@ pub use saturation::SaturationWatch;
 pub use share::{Settled, Share};
 pub use stages::StageSplit;
 pub use timeline::{Ended, TimelineBuilder};
-pub use trials::add_trial;
+pub use trials::{add_trial, pool_over};

@@ -33,9 +33,15 @@ pub fn add_trial(point: &mut PointResult, trial: PointResult) {
     }
 }
 
-/// The trials pooled into one measurement.
+/// The trials pooled into one measurement: one after another, their durations add up.
 pub fn pool(trials: &[Trial]) -> Trial {
-    let duration_s: f64 = trials.iter().map(|t| t.duration_s).sum();
+    pool_over(trials, trials.iter().map(|t| t.duration_s).sum())
+}
+
+/// Measurements pooled into one of `duration_s`: rates are what they did in all over it.
+/// Taken at the same time (the shards of a run), the duration is their common window and
+/// their rates add up.
+pub fn pool_over(trials: &[Trial], duration_s: f64) -> Trial {
     let rate = |of: fn(&Throughput) -> f64| {
         let sum: f64 = trials
             .iter()

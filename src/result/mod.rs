@@ -21,8 +21,8 @@ pub use environment::{Environment, GpuDevice, GpuEnvironment, Host, Revision, Se
 pub use history::{figures, HistoryEntry, QUANTILES};
 pub use point::{
     Breakpoint, BreakpointStep, CriterionCount, Goodput, GroupResult, Latencies, PointResult,
-    RequestCounts, Schedule, StageResult, Stopped, Summary, Throughput, TokenStats, LATENCY_NAMES,
-    LATE_SEND_MS,
+    RequestCounts, Schedule, ShardWindow, StageResult, Stopped, Summary, Throughput, TokenStats,
+    LATENCY_NAMES, LATE_SEND_MS,
 };
 pub use sampled::{is_kv_cache_gauge, CpuTime, GpuStats, ServerMetrics};
 pub use timeline::{TimeWindow, Timeline};
@@ -50,10 +50,42 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ServerRun>,
     pub points: Vec<PointResult>,
+    /// A shard's place among the processes that ran the plan together (`run --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+    /// A merged result's shards (`llm-loadtest merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<MergedShard>,
     /// In a baseline file: the figures of the most recent accepted runs of the scenario,
     /// newest first, this one included (`baseline update --keep`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+}
+
+/// Which shard of how many a result is, and where it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardOf {
+    pub index: u32,
+    pub count: u32,
+    pub host: String,
+    /// The barrier of the first measured window (`--start-at`), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+}
+
+/// One shard of a merged result: where it came from, where it ran, how far apart it
+/// started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedShard {
+    pub index: u32,
+    /// The shard's result file.
+    pub file: String,
+    pub host: String,
+    /// The most its measured windows started after the earliest shard's, ms.
+    pub start_skew_ms: f64,
+    /// The most its windows started after their barrier, ms (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_ms: Option<f64>,
 }
 
 /// A server launched for one configuration of the matrix.

@@ -62,6 +62,10 @@ pub struct PointResult {
     /// up to the ramp's peak.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakpoint: Option<Breakpoint>,
+    /// When a shard's measured window started (`run --shard`), and how late for its
+    /// barrier (`--start-at`): what `merge` aligns the shards by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<ShardWindow>,
     /// Each trial, in the order measured, when the point was measured more than once; the
     /// figures above are then the trials pooled, and GPU readings and server metrics are
     /// those of the last trial.
@@ -78,6 +82,16 @@ pub struct Stopped {
     /// Whether the run stops with it (k6's `abortOnFail` ends the whole test).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ends_run: bool,
+}
+
+/// When a shard's measured window started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardWindow {
+    /// Wall-clock milliseconds since the Unix epoch.
+    pub start_unix_ms: f64,
+    /// How long after its barrier the window started (0 on time; absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_ms: Option<f64>,
 }
 
 /// What a breakpoint run found, step by step of its ramp.

@@ -123,7 +123,12 @@ async fn measure_points(
                 record.fail_points([spec], failure);
                 continue;
             }
-            let at = point::At { position, trial };
+            let window = context.next_window();
+            let at = point::At {
+                position,
+                trial,
+                window,
+            };
             let result = point::measure(context, session, at, spec, &mut record.log, cancel);
             let point = result.await;
             if point.requests.total == 0 && cancel.is_cancelled() {

@@ -15,7 +15,7 @@ mod record;
 mod session;
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -62,8 +62,10 @@ struct Shared {
     adapter: Box<dyn Adapter>,
     /// Open NVML, when there are GPUs and sampling is on.
     gpus: Option<Arc<Gpus>>,
-    /// Index of the next prompt; unique over the whole run.
+    /// Prompts made so far by this process (with the shard, their plan-wide indices).
     next_index: AtomicU64,
+    /// Measured windows started so far (which places each after its barrier).
+    windows: AtomicU32,
     run_id: String,
     /// The folder of the launched servers' logs.
     server_logs: PathBuf,
@@ -92,6 +94,7 @@ pub async fn run_plan(
             .filter(|_| plan.monitor.gpu_interval_ms > 0)
             .map(Arc::new),
         next_index: AtomicU64::new(0),
+        windows: AtomicU32::new(0),
         run_id: format!("llmlt-{:08x}", rand::random::<u32>()),
         server_logs: session::log_dir(plan, options),
     };

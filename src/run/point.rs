@@ -3,6 +3,7 @@
 //! result is built once, from its requests and what was sampled; a server that dies during
 //! it stops the point and is recorded as its failure.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -15,7 +16,7 @@ use crate::client::{request_uri, GenerationParams};
 use crate::load::{run_point, Driver, PointSettings, RequestLog};
 use crate::metrics::{combined_goodput, PointFacts};
 use crate::monitor::WindowMonitor;
-use crate::result::{Failure, PointResult};
+use crate::result::{Failure, PointResult, ShardWindow};
 use crate::scenario::{LengthSpec, Plan, PointSpec};
 use crate::secret::Credential;
 use crate::workload::RequestMaker;
@@ -114,6 +115,11 @@ impl PointContext<'_> {
         self.plan.trials
     }
 
+    /// The place of the next measured window in the run (the same on every shard).
+    pub fn next_window(&self) -> u32 {
+        self.shared.windows.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// How the point at `at` in the plan is run.
     fn settings<'s>(&'s self, at: At, measuring: &'s Notify) -> PointSettings<'s> {
         let plan = self.plan;
@@ -132,6 +138,7 @@ impl PointContext<'_> {
             arrivals: self.maker.arrivals(),
             abort: &plan.abort,
             settle_goodput: plan.settle_goodput,
+            start_at: plan.barrier.map(|b| b.at(at.window)),
         }
     }
 
@@ -147,6 +154,7 @@ impl PointContext<'_> {
             timeout: self.plan.timeout,
             cancel,
             next_index: &self.shared.next_index,
+            shard: self.plan.shard,
             run_id: &self.shared.run_id,
             models_uri: &self.models_uri,
         }
@@ -154,11 +162,13 @@ impl PointContext<'_> {
 }
 
 /// Where a measurement is in the plan: the point's position (which, with the trial, seeds
-/// its arrivals) and the trial, from 0.
+/// its arrivals), the trial, from 0, and how many measured windows came before it in the
+/// run (which places it after a barrier).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct At {
     pub position: usize,
     pub trial: u32,
+    pub window: u32,
 }
 
 /// Measures one trial of the point `spec`, at `at` in the plan.
@@ -222,5 +232,21 @@ pub(super) async fn measure(
     }
     result.stopped = measured.stopped;
     result.breakpoint = measured.breakpoint;
+    let plan = ctx.plan;
+    if !plan.shard.is_whole() || plan.barrier.is_some() {
+        result.window = Some(ShardWindow {
+            start_unix_ms: measured.window.unix_ms,
+            late_ms: measured.window.late_ms,
+        });
+    }
+    if let Some(late) = measured.window.late_ms.filter(|&ms| ms > LATE_START_MS) {
+        eprintln!(
+            "{}: shard {} started {late:.0} ms after the barrier",
+            spec.id, plan.shard
+        );
+    }
     result
 }
+
+/// A shard that starts its window later than this after the barrier says so.
+const LATE_START_MS: f64 = 100.0;

@@ -15,7 +15,7 @@ use crate::metrics::add_trial;
 use crate::monitor::peak_rss_mib;
 use crate::result::{
     ClientCost, CpuTime, Environment, Failure, GpuEnvironment, Host, PointResult, PromptInfo,
-    Revision, RunResult, ServerInfo, ServerRun, Tool, SCHEMA_VERSION,
+    Revision, RunResult, ServerInfo, ServerRun, ShardOf, Tool, SCHEMA_VERSION,
 };
 use crate::scenario::{Plan, PointSpec};
 
@@ -63,6 +63,15 @@ impl RunRecord {
             client: ClientCost::default(),
             servers: Vec::new(),
             points: Vec::new(),
+            shard: (!plan.shard.is_whole() || plan.barrier.is_some()).then(|| ShardOf {
+                index: plan.shard.index,
+                count: plan.shard.count,
+                host: gethostname::gethostname().to_string_lossy().into_owned(),
+                start_at: plan
+                    .barrier
+                    .map(|b| humantime::format_rfc3339_millis(b.start).to_string()),
+            }),
+            shards: Vec::new(),
             history: Vec::new(),
         };
         // Nothing is written before there is something to keep: an earlier result at the

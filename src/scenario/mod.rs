@@ -8,6 +8,7 @@ mod dataset;
 mod file;
 mod plan;
 mod server_spec;
+mod shard;
 mod stages;
 mod template;
 mod thresholds;
@@ -21,8 +22,9 @@ pub use dataset::{Dataset, DatasetError, Entry, EntryPrompt, Message};
 pub use file::{load_file, parse_str, ScenarioError};
 pub use plan::{
     point_id, prompt_source, LoadShape, Plan, PointSpec, RequestSpec, ResolvedTarget, ServerSource,
-    SharedPrefix, Source, StopAfter,
+    ShardingError, SharedPrefix, Source, StopAfter,
 };
+pub use shard::{Barrier, Shard};
 pub use stages::{Shape, Stages, Unit};
 pub use template::{placeholders, substitute, PlaceholderError};
 pub use thresholds::{thresholds_of, Stat, Threshold, ThresholdError};

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::dataset::Reading;
+use super::shard::{Barrier, Shard};
 use super::validate::PORT_PLACEHOLDER;
 use super::{
     Api, Arrival, Dataset, LengthSpec, MonitorSpec, PromptKind, Scenario, ScenarioError,
@@ -143,6 +144,8 @@ pub struct Plan {
     pub timeline_window: Duration,
     /// The scenario's prompt seed, or one drawn for this run.
     pub seed: u64,
+    /// Whether the seed was drawn for this run (the scenario gave none).
+    seed_drawn: bool,
     /// The prefixes prompts share, when the workload asks for them.
     pub shared_prefix: Option<SharedPrefix>,
     /// Where prompts come from.
@@ -159,6 +162,10 @@ pub struct Plan {
     pub configurations: Vec<BTreeMap<String, Value>>,
     /// Whether the target's port is the one each launched server gets (`{port}`).
     pub port_from_launch: bool,
+    /// This process's share of the load (`run --shard`; the whole by default).
+    pub shard: Shard,
+    /// When each measured window starts on every shard (`run --start-at`).
+    pub barrier: Option<Barrier>,
     /// The matrix variables that configure the server (each value needs its own server).
     server_variables: Vec<String>,
     /// The scenario as a result records it: the resolved base URL without credentials and
@@ -166,7 +173,50 @@ pub struct Plan {
     pub record: Scenario,
 }
 
+/// Why a plan cannot be run as shards.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{flag}: {message}")]
+pub struct ShardingError {
+    pub flag: &'static str,
+    pub message: String,
+}
+
 impl Plan {
+    /// Runs this process's `shard` of the plan, each measured window starting at its
+    /// `barrier` when given. Refused where the shards' parts would not add up to the
+    /// plan: a seed drawn per run (each shard would draw its own), staged ramps, and rules
+    /// that act on a point while it runs (they would see one shard's share).
+    pub fn shard(&mut self, shard: Shard, barrier: Option<Barrier>) -> Result<(), ShardingError> {
+        let refuse = |flag, message: &str| {
+            Err(ShardingError {
+                flag,
+                message: message.to_owned(),
+            })
+        };
+        if !shard.is_whole() && self.seed_drawn {
+            return refuse("--shard", "needs --seed (or the scenario's workload.prompt.seed): every shard must draw the same prompts and arrivals");
+        }
+        if self
+            .points
+            .iter()
+            .any(|p| matches!(p.shape, LoadShape::Staged { .. }))
+        {
+            return refuse(
+                "--shard",
+                "not with stages or load shapes (each shard would ramp to the whole level)",
+            );
+        }
+        if !self.classes.is_empty() || matches!(self.source, Source::Conversation { .. }) {
+            return refuse("--shard", "not with traffic classes or conversations: their figures per class and turn keep no histograms to merge");
+        }
+        if !self.abort.is_empty() || self.settle_goodput.is_some() {
+            return refuse("--shard", "not with abort_on_fail thresholds: thresholds are evaluated on the merged result (`llm-loadtest merge`)");
+        }
+        self.shard = shard;
+        self.barrier = barrier;
+        Ok(())
+    }
+
     /// The matrix values of `configuration` that its server's command, environment or
     /// working directory use: those that need their own server.
     pub fn server_values(&self, configuration: usize) -> BTreeMap<String, Value> {
@@ -285,6 +335,7 @@ impl Plan {
             timeout: Duration::from_secs_f64(l.timeout_s),
             timeline_window: Duration::from_secs_f64(l.timeline_window_s),
             seed,
+            seed_drawn: scenario.workload.prompt.seed.is_none(),
             shared_prefix: match (w.prompt.prefixes, w.prompt.prefix_tokens) {
                 (Some(prefixes), Some(tokens)) => Some(SharedPrefix { prefixes, tokens }),
                 _ => None,
@@ -298,6 +349,8 @@ impl Plan {
             points,
             configurations,
             port_from_launch,
+            shard: Shard::default(),
+            barrier: None,
             record,
         })
     }

@@ -1,13 +1,15 @@
 //! Every adapter against wiremock serving response bytes in its engine's documented format
 //! (`tests/fixtures/dialects/`, llama.cpp's recorded from llama-server): first tokens,
 //! multi-token chunks, cumulative text, NDJSON, usage; error events, error bodies and
-//! streams cut short, each counted under its kind.
+//! streams cut short, each counted under its kind. Each test holds the lock of the timing
+//! tests while its runs load the machine (a test has a runtime of its own on its own
+//! thread, so blocking on the lock stalls no other).
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::fixture::{mock_server, run_against_async};
+use crate::fixture::{exclusive, mock_server, run_against_async};
 
 /// One dialect: its adapter, its streaming path for model `m`, its recorded stream and
 /// that stream's content type.
@@ -105,8 +107,10 @@ fn stream_of(d: &Dialect, bytes: Vec<u8>) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(bytes, d.content_type)
 }
 
+#[allow(clippy::await_holding_lock)]
 #[tokio::test]
 async fn recorded_streams_are_measured_in_every_dialect() {
+    let _quiet = exclusive();
     // Output tokens by the server's own count, or one per chunk where it gives none.
     let expected = [
         ("llamacpp", 4.0, "server_usage"),
@@ -142,8 +146,10 @@ fn errors(point: &Value) -> Vec<(String, u64)> {
     kinds
 }
 
+#[allow(clippy::await_holding_lock)]
 #[tokio::test]
 async fn error_events_mid_stream_are_counted_by_kind() {
+    let _quiet = exclusive();
     let cases = [
         ("tgi", "tgi-error.sse", "stream_error"),
         ("ollama-chat", "ollama-error.ndjson", "stream_error"),
@@ -161,8 +167,10 @@ async fn error_events_mid_stream_are_counted_by_kind() {
     }
 }
 
+#[allow(clippy::await_holding_lock)]
 #[tokio::test]
 async fn error_bodies_are_classified_in_each_dialects_words() {
+    let _quiet = exclusive();
     let cases = [
         (
             "tgi",
@@ -209,8 +217,10 @@ async fn error_bodies_are_classified_in_each_dialects_words() {
     }
 }
 
+#[allow(clippy::await_holding_lock)]
 #[tokio::test]
 async fn streams_cut_short_are_truncated() {
+    let _quiet = exclusive();
     for d in &DIALECTS {
         let bytes = recorded(d.fixture);
         // Cut inside the second event: half an event is never one.

@@ -4,6 +4,7 @@
 //! helpers.
 
 use std::convert::Infallible;
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -361,6 +362,23 @@ async fn sleep_precisely_until(due: tokio::time::Instant) {
     while tokio::time::Instant::now() < due {
         tokio::task::yield_now().await;
     }
+}
+
+/// `llm-loadtest sim --port 0` with `args`, and the URL it printed.
+pub fn spawn_sim(args: &[&str]) -> (std::process::Child, String) {
+    let mut sim = std::process::Command::new(assert_cmd::cargo::cargo_bin("llm-loadtest"))
+        .args(["sim", "--port", "0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (sim, url)
 }
 
 /// A local port with nothing listening on it.

@@ -14,6 +14,7 @@ mod reliability;
 mod report;
 mod secrets;
 mod server_sweep;
+mod shards;
 mod sim;
 mod stages;
 mod timing;

@@ -4,12 +4,11 @@
 //! fault's error kind; the emitter's recorded send times join the harness's request log.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::fixture::{exclusive, run, run_against, write_json};
+use crate::fixture::{exclusive, run, run_against, spawn_sim, write_json};
 
 #[test]
 fn the_simulator_is_measured_as_its_profile_says() {
@@ -46,23 +45,6 @@ fn the_simulator_is_measured_as_its_profile_says() {
         );
         assert_eq!(point["requests"]["ok"], 20);
     }
-}
-
-/// `llm-loadtest sim --port 0` with `args`, and the URL it printed.
-fn spawn_sim(args: &[&str]) -> (Child, String) {
-    let mut sim = Command::new(assert_cmd::cargo::cargo_bin("llm-loadtest"))
-        .args(["sim", "--port", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    (sim, url)
 }
 
 #[test]
