@@ -18,7 +18,7 @@ pids=()
 cleanup() {
   scontrol shutdown >/dev/null 2>&1 || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -f "munged --socket=$work" 2>/dev/null || true
+  [ -f "$work/munge/munged.pid" ] && kill "$(cat "$work/munge/munged.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
 

@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod client;
 pub mod clock;
 pub mod compare;
+pub mod dialect;
 pub mod load;
 pub mod merge;
 pub mod metrics;

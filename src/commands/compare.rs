@@ -99,6 +99,12 @@ fn compare_with_baselines(
     let mut compared = Vec::new();
     for path in results {
         let mut current = baseline::read_result(path)?;
+        if current.shard.as_ref().is_some_and(|s| s.count > 1) {
+            anyhow::bail!(
+                "{}: one shard's result; merge the shards first (llm-loadtest merge) and compare the merged result",
+                path.display()
+            );
+        }
         let baseline_path = baseline::baseline_file(&args.baselines, &current.scenario.name);
         // Only nothing at all is "no baseline": a link that leads nowhere is read, and fails
         // with its reason.

@@ -182,8 +182,15 @@ pub(super) fn measure(
     Ok(Some(result))
 }
 
-/// Prints the scenario's SLO thresholds checked on every point; fails on a breach.
+/// Prints the scenario's SLO thresholds checked on every point; fails on a breach. A
+/// shard's share is not judged: the merged result is.
 fn report_slo_checks(result: &RunResult) -> Outcome {
+    if let Some(shard) = &result.shard {
+        if shard.count > 1 {
+            sayln!("shard {}/{}: thresholds and SLOs are judged on the merged result (llm-loadtest merge)", shard.index, shard.count);
+            return Outcome::Success;
+        }
+    }
     let checks = slo::check(result);
     for check in &checks {
         let value = check

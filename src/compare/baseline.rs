@@ -37,6 +37,8 @@ pub enum BaselineError {
     Partial { path: PathBuf },
     #[error("{path}: the result holds no point; a baseline must have measured something")]
     Empty { path: PathBuf },
+    #[error("{path}: one shard's result; a baseline is a merged one (llm-loadtest merge)")]
+    Shard { path: PathBuf },
     #[error(transparent)]
     Write(#[from] atomic::WriteError),
 }
@@ -82,7 +84,8 @@ pub fn parse_result(text: &str, path: &Path) -> Result<RunResult, BaselineError>
     Ok(result)
 }
 
-/// Reads a result that is to serve as a baseline: complete, with at least one point.
+/// Reads a result that is to serve as a baseline: complete, with at least one point, not
+/// one shard's.
 pub fn read_baseline(path: &Path) -> Result<RunResult, BaselineError> {
     let result = read_result(path)?;
     if result.partial {
@@ -92,6 +95,11 @@ pub fn read_baseline(path: &Path) -> Result<RunResult, BaselineError> {
     }
     if result.points.is_empty() {
         return Err(BaselineError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if result.shard.as_ref().is_some_and(|s| s.count > 1) {
+        return Err(BaselineError::Shard {
             path: path.to_owned(),
         });
     }

@@ -193,7 +193,11 @@ impl Plan {
                 message: message.to_owned(),
             })
         };
-        if !shard.is_whole() && self.seed_drawn {
+        self.barrier = barrier;
+        if shard.is_whole() {
+            return Ok(());
+        }
+        if self.seed_drawn {
             return refuse("--shard", "needs --seed (or the scenario's workload.prompt.seed): every shard must draw the same prompts and arrivals");
         }
         if self
@@ -213,7 +217,6 @@ impl Plan {
             return refuse("--shard", "not with abort_on_fail thresholds: thresholds are evaluated on the merged result (`llm-loadtest merge`)");
         }
         self.shard = shard;
-        self.barrier = barrier;
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use super::info::{info_routes, ModelInfo};
 use super::request::GenerationBody;
 use super::wire::{ServerTimes, Wire};
 use crate::clock;
-use crate::scenario::Api;
+use crate::dialect::Api;
 
 /// The emitter's fixed clock.
 #[derive(Debug, Clone, Copy, PartialEq)]

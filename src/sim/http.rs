@@ -25,7 +25,7 @@ use super::info::{info_routes, ModelInfo};
 use super::request::GenerationBody;
 use super::wire::{ServerTimes, Wire};
 use super::Faults;
-use crate::scenario::Api;
+use crate::dialect::Api;
 
 /// What every handler of the engine's routes shares.
 #[derive(Clone)]

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::scenario::Api;
+use crate::dialect::Api;
 
 /// Tokens of a text: its whitespace-separated words.
 pub fn count_tokens(text: &str) -> u32 {

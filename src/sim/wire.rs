@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::scenario::Api;
+use crate::dialect::Api;
 
 /// The text of one generated token.
 pub const TOKEN_TEXT: &str = " tok";

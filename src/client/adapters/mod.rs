@@ -16,7 +16,8 @@ use serde::Serialize;
 use super::chunk::{ChunkInfo, StreamState};
 use super::framing::Framing;
 use super::sse::SseEvent;
-use crate::scenario::{Api, Message};
+use crate::dialect::Api;
+use crate::scenario::Message;
 
 /// Per-request generation settings.
 #[derive(Debug, Clone)]
