@@ -46,6 +46,14 @@ pub enum MergeError {
     },
     #[error("shard {index} of {count} is missing")]
     Missing { index: u32, count: u32 },
+    #[error("{file}: shard {index} of {count} is not a shard's place (index from 0, below the count, at most {MAX_SHARDS} shards)")]
+    BadPlace {
+        file: String,
+        index: u32,
+        count: u32,
+    },
+    #[error("no shard to merge")]
+    Nothing,
     #[error("shard {index} ({file}) failed: {reason}")]
     Failed {
         index: u32,
@@ -53,6 +61,9 @@ pub enum MergeError {
         reason: String,
     },
 }
+
+/// The most shards a run may have.
+pub const MAX_SHARDS: u32 = 100_000;
 
 fn shown(path: &std::path::Path) -> String {
     path.display().to_string()
@@ -103,6 +114,10 @@ fn check(shards: Vec<ShardFile>) -> Result<Vec<ShardFile>, MergeError> {
         let Some(of) = shard.result.shard.clone() else {
             return Err(MergeError::NotAShard(file));
         };
+        if of.count == 0 || of.count > MAX_SHARDS || of.index >= of.count {
+            let (index, count) = (of.index, of.count);
+            return Err(MergeError::BadPlace { file, index, count });
+        }
         let seed = shard.result.prompts.seed;
         let plan = serde_json::to_value(&shard.result.scenario).unwrap_or_default();
         match &first {
@@ -149,6 +164,9 @@ fn check(shards: Vec<ShardFile>) -> Result<Vec<ShardFile>, MergeError> {
             });
         }
         *slot = Some(shard);
+    }
+    if slots.is_empty() {
+        return Err(MergeError::Nothing);
     }
     let count = slots.len() as u32;
     let ordered: Vec<ShardFile> = slots
@@ -315,4 +333,42 @@ fn earliest<'a>(times: impl Iterator<Item = &'a String>) -> String {
 
 fn latest<'a>(times: impl Iterator<Item = &'a String>) -> String {
     times.max().cloned().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard_file(index: u32, count: u32) -> ShardFile {
+        let text = include_str!("../tests/fixtures/llamacpp-smollm2.result.json");
+        let mut result: RunResult = serde_json::from_str(text).unwrap();
+        result.shard = Some(ShardOf {
+            index,
+            count,
+            host: "h".into(),
+            start_at: None,
+        });
+        ShardFile {
+            path: PathBuf::from(format!("s{index}.json")),
+            result,
+        }
+    }
+
+    #[test]
+    fn nothing_and_impossible_places_are_refused() {
+        assert_eq!(merge(Vec::new()).unwrap_err(), MergeError::Nothing);
+        for (index, count) in [(4, 4), (0, 0), (0, MAX_SHARDS + 1)] {
+            let e = merge(vec![shard_file(index, count)]).unwrap_err();
+            assert!(
+                matches!(e, MergeError::BadPlace { .. }),
+                "{index}/{count}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_result_without_window_starts_is_no_shard_to_merge() {
+        let e = merge(vec![shard_file(0, 2), shard_file(1, 2)]).unwrap_err();
+        assert!(e.to_string().contains("has no window start"), "{e}");
+    }
 }

@@ -338,7 +338,7 @@ pub struct ShardArgs {
     pub start_at: Option<SystemTime>,
     /// Seconds from one measured window's start to the next one's, with --start-at
     /// [default: the points' duration_s + 10]
-    #[arg(long, value_name = "SECONDS", requires = "start_at", value_parser = positive_f64)]
+    #[arg(long, value_name = "SECONDS", requires = "start_at", value_parser = interval_seconds)]
     pub point_interval: Option<f64>,
 }
 
@@ -416,6 +416,16 @@ pub(crate) fn positive_f64(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("expected a positive number, got `{text}`")),
+    }
+}
+
+/// Seconds between barriers: positive, at most a week.
+fn interval_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 604_800.0 => Ok(v),
+        _ => Err(format!(
+            "expected seconds above 0, at most 604800 (a week), got `{text}`"
+        )),
     }
 }
 

@@ -71,13 +71,20 @@ pub fn non_empty(text: Option<&str>) -> bool {
 
 /// An error value (a string or an object) as the text kept for the record.
 pub fn error_text(error: Option<&RawValue>) -> Option<String> {
-    let error = error?;
-    let text = error.get();
-    match serde_json::from_str::<String>(text) {
-        Ok(message) => Some(message),
-        Err(_) if text == "null" => None,
-        Err(_) => Some(text.to_owned()),
+    let text = error?.get();
+    Some(serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned()))
+}
+
+/// The prompt tokens llama.cpp's `timings` say its cache served (`cache_n`).
+pub fn cache_n(timings: &RawValue) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct CacheOnly {
+        #[serde(default)]
+        cache_n: Option<u32>,
     }
+    serde_json::from_str::<CacheOnly>(timings.get())
+        .ok()?
+        .cache_n
 }
 
 /// Timings in llama.cpp's names from a server's prompt and generation counts and
@@ -125,7 +132,6 @@ mod tests {
             error_text(Some(&raw(r#"{"code":1}"#))).unwrap(),
             r#"{"code":1}"#
         );
-        assert_eq!(error_text(Some(&raw("null"))), None);
         assert_eq!(error_text(None), None);
     }
 }

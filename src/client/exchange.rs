@@ -20,7 +20,8 @@ pub struct Exchange {
     pub end: Instant,
     /// Arrival of each chunk carrying text, in microseconds after `sent`.
     pub content_offsets_us: Vec<u32>,
-    /// Tokens each of those chunks carried, where the dialect says (0 where it does not).
+    /// Tokens each of those chunks carried (0 where the dialect did not say); empty while
+    /// no chunk has said.
     pub chunk_tokens: Vec<u32>,
     pub usage: Option<Usage>,
     /// Server-side timings, verbatim (llama.cpp).
@@ -72,7 +73,11 @@ impl Exchange {
             let offset = now.duration_since(self.sent).as_micros();
             self.content_offsets_us
                 .push(offset.min(u32::MAX as u128) as u32);
-            self.chunk_tokens.push(chunk.tokens.unwrap_or(0));
+            if chunk.tokens.is_some() || !self.chunk_tokens.is_empty() {
+                let before = self.content_offsets_us.len() - 1;
+                self.chunk_tokens.resize(before, 0);
+                self.chunk_tokens.push(chunk.tokens.unwrap_or(0));
+            }
         }
         if chunk.usage.is_some() {
             self.usage = chunk.usage;

@@ -100,6 +100,7 @@ pub async fn run_point(
     // A conversation is one job of several requests.
     let bar_stop = match (settings.stop, settings.turns) {
         (StopAfter::Requests(n), Some(turns)) => StopAfter::Requests(n.saturating_mul(turns)),
+        (StopAfter::Requests(n), None) => StopAfter::Requests(driver.shard.share(n)),
         (stop, _) => stop,
     };
     let bar = progress::point_bar(&spec.id, bar_stop);

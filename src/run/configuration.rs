@@ -16,13 +16,15 @@ use crate::scenario::{Plan, PointSpec, ServerSource};
 /// The points of a launch, each with its position in the plan (which seeds its arrivals).
 type Specs<'a> = [(usize, &'a PointSpec)];
 
-/// Runs the points of the configurations in `launch` (indices into the plan's).
+/// Runs the points of the configurations in `launch` (indices into the plan's), the first
+/// of them the run's `first_window`-th measurement.
 pub(super) async fn run(
     plan: &Plan,
     launch: &[usize],
     shared: &Shared,
     record: &mut RunRecord,
     cancel: &CancellationToken,
+    first_window: u32,
 ) -> Result<(), RunError> {
     let specs: Vec<(usize, &PointSpec)> = plan
         .points
@@ -50,7 +52,7 @@ pub(super) async fn run(
     };
     let base_url = session.base_url.clone();
     let context = PointContext::new(plan, shared, &base_url, prepared)?;
-    let died = measure_points(&context, &mut session, &specs, record, cancel).await;
+    let died = measure_points(&context, &mut session, &specs, record, cancel, first_window).await;
     record.add_server(session.close(died).await);
     record.checkpoint();
     Ok(())
@@ -105,17 +107,21 @@ async fn prepare_session(
 
 /// Measures the points in order, as many times as the plan has trials: every point once,
 /// then every point again (so that slow drift spreads over them). After a server died, the
-/// rest fail with its reason. Returns that failure, if any.
+/// rest fail with its reason. Returns that failure, if any. The first measurement is the
+/// run's `first_window`-th (its place after a barrier), whether or not the ones before
+/// were measured.
 async fn measure_points(
     context: &PointContext<'_>,
     session: &mut Session,
     specs: &Specs<'_>,
     record: &mut RunRecord,
     cancel: &CancellationToken,
+    first_window: u32,
 ) -> Option<Failure> {
     let mut died: Option<Failure> = None;
+    let per_trial = specs.len() as u32;
     for trial in 0..context.trials() {
-        for &(position, spec) in specs {
+        for (i, &(position, spec)) in specs.iter().enumerate() {
             if cancel.is_cancelled() {
                 return died;
             }
@@ -123,11 +129,10 @@ async fn measure_points(
                 record.fail_points([spec], failure);
                 continue;
             }
-            let window = context.next_window();
             let at = point::At {
                 position,
                 trial,
-                window,
+                window: first_window + trial * per_trial + i as u32,
             };
             let result = point::measure(context, session, at, spec, &mut record.log, cancel);
             let point = result.await;

@@ -15,7 +15,7 @@ mod record;
 mod session;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -64,8 +64,6 @@ struct Shared {
     gpus: Option<Arc<Gpus>>,
     /// Prompts made so far by this process (with the shard, their plan-wide indices).
     next_index: AtomicU64,
-    /// Measured windows started so far (which places each after its barrier).
-    windows: AtomicU32,
     run_id: String,
     /// The folder of the launched servers' logs.
     server_logs: PathBuf,
@@ -94,16 +92,21 @@ pub async fn run_plan(
             .filter(|_| plan.monitor.gpu_interval_ms > 0)
             .map(Arc::new),
         next_index: AtomicU64::new(0),
-        windows: AtomicU32::new(0),
         run_id: format!("llmlt-{:08x}", rand::random::<u32>()),
         server_logs: session::log_dir(plan, options),
     };
     let mut record = record::RunRecord::start(plan, options, gpu_env)?;
+    let mut first_window = 0;
     for launch in plan.launches() {
         if cancel.is_cancelled() || record.aborted() {
             break;
         }
-        configuration::run(plan, &launch, &shared, &mut record, cancel).await?;
+        configuration::run(plan, &launch, &shared, &mut record, cancel, first_window).await?;
+        let points = plan
+            .points
+            .iter()
+            .filter(|p| launch.contains(&p.configuration));
+        first_window += points.count() as u32 * plan.trials;
     }
     record.finish(cancel.is_cancelled())
 }

@@ -3,7 +3,6 @@
 //! result is built once, from its requests and what was sampled; a server that dies during
 //! it stops the point and is recorded as its failure.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -113,11 +112,6 @@ impl PointContext<'_> {
     /// Times each point is measured.
     pub fn trials(&self) -> u32 {
         self.plan.trials
-    }
-
-    /// The place of the next measured window in the run (the same on every shard).
-    pub fn next_window(&self) -> u32 {
-        self.shared.windows.fetch_add(1, Ordering::Relaxed)
     }
 
     /// How the point at `at` in the plan is run.

@@ -213,6 +213,9 @@ impl Plan {
         if !self.classes.is_empty() || matches!(self.source, Source::Conversation { .. }) {
             return refuse("--shard", "not with traffic classes or conversations: their figures per class and turn keep no histograms to merge");
         }
+        if self.trials > 1 {
+            return refuse("--shard", "not with several trials (load.trials, --trials): a merged point is one measurement of the shards at the same time");
+        }
         if !self.abort.is_empty() || self.settle_goodput.is_some() {
             return refuse("--shard", "not with abort_on_fail thresholds: thresholds are evaluated on the merged result (`llm-loadtest merge`)");
         }

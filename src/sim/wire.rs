@@ -77,7 +77,9 @@ impl Wire<'_> {
             Api::Tgi => (generated + 1 - count..=generated)
                 .map(|n| self.tgi_token(n, last && n == generated))
                 .collect(),
-            Api::OllamaChat | Api::OllamaGenerate => self.ollama_record(&new, false, None),
+            Api::OllamaChat | Api::OllamaGenerate => {
+                format!("{}\n", self.ollama_record(&new, false, None))
+            }
             Api::Sglang => sse(&self.sglang(generated, false)),
             Api::Llamacpp => sse(
                 &json!({"index": 0, "content": new, "tokens": vec![1; count as usize], "stop": false,
@@ -107,7 +109,9 @@ impl Wire<'_> {
             Api::Tgi if generated < asked => sse(&json!({"generated_text": text(generated),
                 "details": self.tgi_details(generated)})),
             Api::Tgi => String::new(),
-            Api::OllamaChat | Api::OllamaGenerate => self.ollama_record("", true, Some((generated, times))),
+            Api::OllamaChat | Api::OllamaGenerate => {
+                format!("{}\n", self.ollama_record("", true, Some((generated, times))))
+            }
             Api::Sglang => sse(&self.sglang(generated, true)) + "data: [DONE]\n\n",
             Api::Llamacpp => sse(&self.llamacpp_final(generated, "", times)),
         }
@@ -136,8 +140,7 @@ impl Wire<'_> {
                     "generated_tokens": generated, "seed": null, "prefill": prefill, "tokens": []}})
             }
             Api::OllamaChat | Api::OllamaGenerate => {
-                let record = self.ollama_record(&all, true, Some((generated, times)));
-                serde_json::from_str(&record).unwrap_or_default()
+                self.ollama_record(&all, true, Some((generated, times)))
             }
             Api::Sglang => self.sglang(generated, true),
             Api::Llamacpp => self.llamacpp_final(generated, &all, times),
@@ -211,7 +214,7 @@ impl Wire<'_> {
         )
     }
 
-    fn ollama_record(&self, new: &str, done: bool, end: Option<(u32, ServerTimes)>) -> String {
+    fn ollama_record(&self, new: &str, done: bool, end: Option<(u32, ServerTimes)>) -> Value {
         let mut record =
             json!({"model": self.model, "created_at": "2026-01-01T00:00:00Z", "done": done});
         match self.api {
@@ -227,7 +230,7 @@ impl Wire<'_> {
             record["eval_duration"] = ns(times.decode_ms).into();
             record["total_duration"] = ns(times.prompt_ms + times.decode_ms).into();
         }
-        format!("{record}\n")
+        record
     }
 
     fn sglang(&self, generated: u32, finished: bool) -> Value {

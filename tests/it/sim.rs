@@ -261,13 +261,15 @@ fn the_same_plan_through_every_dialect_gives_the_same_figures() {
             "name": format!("sim-{api}"),
             "target": {"embedded": "sim", "profile": "fixed-20ms", "api": api},
             "workload": {"input_tokens": [200], "output_tokens": 16},
-            "load": {"concurrency": [2], "requests": 8, "warmup": 1}
+            // One at a time: the engine's batching then does not hang on how two arrivals
+            // fall between its steps.
+            "load": {"concurrency": [1], "requests": 6, "warmup": 1}
         });
         let file = write_json(dir.path(), "scenario.json", &scenario);
         let r = run(&["run", &file], &[]);
         assert_eq!(r.code, 0, "{api}: {}", r.stderr);
         let point = &r.result()["points"][0];
-        assert_eq!(point["requests"]["ok"], 8, "{api}: {point}");
+        assert_eq!(point["requests"]["ok"], 6, "{api}: {point}");
         assert_eq!(point["tokens"]["output_mean"], 16.0, "{api}");
         assert_eq!(point["tokens"]["input_mean"], 200.0, "{api}");
         let l = &point["latency_ms"];

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{Adapter, GenerationParams, Prompt};
-use crate::client::chunk::{error_text, non_empty, ChunkInfo, StreamState, Usage};
+use crate::client::chunk::{cache_n, error_text, non_empty, ChunkInfo, StreamState, Usage};
 use crate::client::sse::SseEvent;
 
 pub struct LlamacppAdapter;
@@ -39,12 +39,6 @@ struct Event<'a> {
     error: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct CacheOnly {
-    #[serde(default)]
-    cache_n: Option<u32>,
-}
-
 impl Adapter for LlamacppAdapter {
     fn path(&self, _model: &str, _stream: bool) -> String {
         "completion".into()
@@ -70,11 +64,7 @@ impl Adapter for LlamacppAdapter {
             reply.push_str(raw.content.as_deref().unwrap_or_default());
         }
         let tokens = raw.tokens_predicted.map(|n| state.new_tokens(n));
-        let cached = raw
-            .timings
-            .as_ref()
-            .and_then(|t| serde_json::from_str::<CacheOnly>(t.get()).ok())
-            .and_then(|t| t.cache_n);
+        let cached = raw.timings.as_deref().and_then(cache_n);
         let usage = raw.stop.then(|| Usage {
             prompt_tokens: raw.tokens_evaluated.unwrap_or_default(),
             completion_tokens: raw.tokens_predicted.unwrap_or_default(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{chat_messages, Adapter, ChatMessage, GenerationParams, Prompt};
-use crate::client::chunk::{error_text, ChunkInfo, StreamState, Usage};
+use crate::client::chunk::{cache_n, error_text, non_empty, ChunkInfo, StreamState, Usage};
 use crate::client::sse::SseEvent;
 
 /// OpenAI's chat (`chat: true`) or completions endpoint.
@@ -143,19 +143,11 @@ struct RawPromptDetails {
     cached_tokens: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct RawTimings {
-    #[serde(default)]
-    cache_n: Option<u32>,
-}
-
-fn non_empty(s: &Option<Cow<'_, str>>) -> bool {
-    crate::client::chunk::non_empty(s.as_deref())
-}
-
 impl RawMessage<'_> {
     fn has_text(&self) -> bool {
-        non_empty(&self.content) || non_empty(&self.reasoning_content) || non_empty(&self.reasoning)
+        non_empty(self.content.as_deref())
+            || non_empty(self.reasoning_content.as_deref())
+            || non_empty(self.reasoning.as_deref())
     }
 }
 
@@ -173,16 +165,12 @@ pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, 
         }
     }
     let has_content = raw.choices.iter().any(|c| {
-        non_empty(&c.text)
+        non_empty(c.text.as_deref())
             || c.delta.as_ref().is_some_and(RawMessage::has_text)
             || c.message.as_ref().is_some_and(RawMessage::has_text)
     });
     // llama.cpp says how much of the prompt its cache served in its own `timings`.
-    let cache_n = raw
-        .timings
-        .as_ref()
-        .and_then(|t| serde_json::from_str::<RawTimings>(t.get()).ok())
-        .and_then(|t| t.cache_n);
+    let cached = raw.timings.as_deref().and_then(cache_n);
     Ok(ChunkInfo {
         has_content,
         usage: raw.usage.map(|u| Usage {
@@ -191,7 +179,7 @@ pub fn parse_into(data: &[u8], reply: Option<&mut String>) -> Result<ChunkInfo, 
             cached_tokens: u
                 .prompt_tokens_details
                 .and_then(|d| d.cached_tokens)
-                .or(cache_n),
+                .or(cached),
         }),
         timings: raw.timings,
         error: error_text(raw.error),

@@ -83,10 +83,7 @@ impl Adapter for SglangAdapter {
         Ok(ChunkInfo {
             has_content: has_text || tokens.is_some_and(|n| n > 0),
             tokens: tokens.filter(|&n| n > 0),
-            done: meta
-                .as_ref()
-                .and_then(|m| m.finish_reason)
-                .is_some_and(|r| r.get() != "null"),
+            done: meta.as_ref().is_some_and(|m| m.finish_reason.is_some()),
             usage: meta.map(|m| Usage {
                 prompt_tokens: m.prompt_tokens,
                 completion_tokens: m.completion_tokens,
