@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub enum Api {
     /// OpenAI `/v1/chat/completions`
     #[default]
-    #[serde(rename = "chat", alias = "openai-chat")]
+    #[serde(rename = "chat", alias = "openai-chat", alias = "openai")]
     Chat,
     /// OpenAI `/v1/completions`
     #[serde(rename = "completions", alias = "openai-completions")]

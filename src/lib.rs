@@ -22,6 +22,7 @@ pub mod result;
 pub mod run;
 pub mod scenario;
 pub mod secret;
+pub mod serve;
 pub mod server;
 pub mod sim;
 pub mod workload;

@@ -8,13 +8,16 @@ mod commands;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
-use cli::Cli;
+use cli::{Cli, LogFormat};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) if e.use_stderr() => {
             eprintln!("{}", one_line(&e.render().to_string()));
             return ExitCode::from(commands::EXIT_USAGE);
@@ -25,7 +28,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    commands::init_logging();
+    let json = cli.log_format == LogFormat::Json;
+    let _command = commands::init_logging(cli.log_format, matches.subcommand_name().unwrap_or(""));
     // Thousands of concurrent streams (and a simulator serving them) need as many sockets:
     // the soft limit on open files goes up to the hard one.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
@@ -33,6 +37,10 @@ fn main() -> ExitCode {
     }
     match commands::execute(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(e) if json => {
+            tracing::error!(error = format!("{e:#}"), "command failed");
+            ExitCode::from(commands::EXIT_USAGE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(commands::EXIT_USAGE)

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use llm_loadtest::compare::baseline::{DEFAULT_BASELINES, DEFAULT_KEEP};
+use llm_loadtest::compare::baseline::{DEFAULT_BASELINES, DEFAULT_KEEP, DEFAULT_RESULTS};
 use llm_loadtest::compare::verdict::FailOn;
 use llm_loadtest::report::output::Format;
 use llm_loadtest::scenario::{Api, Arrival, Preset, Shard, Slo, TokenizerChoice, MAX_TRIALS};
@@ -51,6 +51,17 @@ macro_rules! value_enum {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on standard error as text, or as one JSON object per line (with the
+    /// command and a request id); `LLM_LOADTEST_LOG` sets the level
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +96,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Serve the simulated server (every dialect) until interrupted
     Sim(SimArgs),
+    /// Serve the dashboard and REST API over a results directory: history, run reports,
+    /// comparisons, trends, and runs started from the browser with live progress
+    Serve(ServeArgs),
     /// Show the GPUs: memory, utilisation, temperature, power (NVML)
     Gpu {
         /// Refresh every SECONDS until interrupted
@@ -101,6 +115,28 @@ pub struct MergeArgs {
     /// Write the merged result here
     #[arg(short = 'o', long, required = true)]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The results directory: the history, and where runs started here write
+    #[arg(long, default_value = DEFAULT_RESULTS)]
+    pub results: PathBuf,
+    /// The scenario files a run may name
+    #[arg(long, default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// Port (0: any free port, printed)
+    #[arg(long, default_value_t = 8085, env = "PORT")]
+    pub port: u16,
+    /// Address to listen on; anything but a loopback address needs API_KEY set
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Reads need the key too (API_KEY), not only starting and deleting runs
+    #[arg(long)]
+    pub auth_reads: bool,
+    /// Runs measured at once; the others wait in the queue
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub max_runs: u16,
 }
 
 #[derive(Debug, Args)]

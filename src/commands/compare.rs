@@ -185,6 +185,7 @@ fn run_available_scenarios(runtime: &Runtime) -> anyhow::Result<Option<Vec<PathB
         let options = RunOptions {
             output: Some(output.clone()),
             requests_out: None,
+            live: None,
         };
         match measure(&plan, &options, runtime)? {
             Some(result) if !result.partial => results.push(output),

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use llm_loadtest::compare::baseline;
 use llm_loadtest::report::output::{Document, Format};
 use llm_loadtest::report::{Templates, TrendInput};
-use llm_loadtest::result::RunResult;
 
 use super::{check_distinct, emit, output_format, Outcome};
 use crate::cli::HistoryArgs;
@@ -36,7 +35,9 @@ pub fn execute(args: &HistoryArgs) -> anyhow::Result<Outcome> {
     let mut skipped = 0;
     for (path, named) in json_files(&args.sources)? {
         match baseline::read_result(&path) {
-            Ok(result) if !result.partial => inputs.extend(trend_inputs(&path, &result)),
+            Ok(result) if !result.partial => {
+                inputs.extend(TrendInput::of_result(&file_name(&path), &result))
+            }
             Err(e) if named => return Err(e.into()),
             _ => skipped += 1,
         }
@@ -50,6 +51,14 @@ pub fn execute(args: &HistoryArgs) -> anyhow::Result<Outcome> {
     let bytes = Document::history(inputs).render(format, &templates)?;
     emit(args.output.out.as_deref(), &bytes, "history")?;
     Ok(Outcome::Success)
+}
+
+/// A file's name as the trend page shows it.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn shown(paths: &[PathBuf]) -> String {
@@ -86,31 +95,4 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The runs `result` stands for: itself, or each accepted run of a baseline's history
-/// (the newest is the baseline itself, whose revision is known).
-fn trend_inputs(path: &Path, result: &RunResult) -> Vec<TrendInput> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let revision = result.environment.revision.as_ref().map(|r| r.to_string());
-    result
-        .accepted_runs()
-        .into_iter()
-        .map(|entry| {
-            let own = entry.started_at == result.started_at;
-            TrendInput {
-                scenario: result.scenario.name.clone(),
-                source: match own {
-                    true => name.clone(),
-                    false => format!("{name} (history)"),
-                },
-                revision: revision.clone().filter(|_| own),
-                entry,
-                thresholds: result.scenario.compare.clone(),
-            }
-        })
-        .collect()
 }

@@ -16,17 +16,18 @@ mod report;
 mod retry;
 mod run;
 mod schema;
+mod serve;
 mod sim;
 mod validate;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use tokio::runtime::Runtime;
 
-use crate::cli::{BaselineCommand, Cli, Command};
+use crate::cli::{BaselineCommand, Cli, Command, LogFormat};
 
 /// `bytes` written atomically to `out` (and its path said, after `what`), or to standard
 /// output without it.
@@ -80,15 +81,30 @@ impl Outcome {
     }
 }
 
-/// Logs to stderr; `LLM_LOADTEST_LOG` sets the filter (default `warn`).
-pub fn init_logging() {
+/// Logs to stderr, as text or one JSON object per line; `LLM_LOADTEST_LOG` sets the filter
+/// (default `warn`, `info` for `serve`, whose requests are logged). Every line of the
+/// command carries its name and a request id (the JSON lines in their `spans`).
+pub fn init_logging(format: LogFormat, command: &str) -> tracing::span::EnteredSpan {
+    let default = if command == "serve" { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LLM_LOADTEST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .flatten_event(true)
+            .init(),
+    }
+    let request_id = uuid::Uuid::new_v4().to_string();
+    // At error level, so that whatever the filter, every line carries it.
+    tracing::error_span!("command", command, request_id).entered()
 }
 
 /// Set once standard output's reader has gone.
@@ -190,5 +206,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gpu { watch } => gpu::execute(watch),
         Command::Merge(args) => merge::execute(&args),
         Command::Sim(args) => sim::execute(&args, &runtime),
+        Command::Serve(args) => serve::execute(&args, &runtime),
     }
 }

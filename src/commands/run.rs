@@ -40,6 +40,7 @@ pub fn execute(args: &RunArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
     let options = RunOptions {
         output: args.output.clone(),
         requests_out: args.requests_out.clone(),
+        live: None,
     };
     match measure(&plan, &options, runtime)? {
         Some(result) if !result.partial => {
@@ -241,26 +242,28 @@ fn report_failed_points(result: &RunResult) -> bool {
 /// requests and finish with a partial result, stopping launched servers. Second: kill the
 /// servers and quit.
 pub(super) async fn stop_on_ctrl_c(cancel: CancellationToken) {
+    if stop_signal().await {
+        eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
+        cancel.cancel();
+        if stop_signal().await {
+            kill_all();
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
+}
+
+/// Waits for Ctrl-C, SIGTERM or SIGHUP; `false` when they cannot be watched.
+pub(super) async fn stop_signal() -> bool {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
     ) else {
-        return;
+        return false;
     };
-    let mut stop = async || {
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.is_ok(),
-            r = term.recv() => r.is_some(),
-            r = hup.recv() => r.is_some(),
-        }
-    };
-    if stop().await {
-        eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
-        cancel.cancel();
-        if stop().await {
-            kill_all();
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.is_ok(),
+        r = term.recv() => r.is_some(),
+        r = hup.recv() => r.is_some(),
     }
 }

@@ -6,6 +6,7 @@
 mod arrival;
 mod closed;
 mod driver;
+mod live;
 mod open;
 mod point;
 mod progress;
@@ -15,5 +16,6 @@ mod stop;
 
 pub use arrival::Arrivals;
 pub use driver::Driver;
+pub use live::{Live, LiveSnapshot};
 pub use point::{run_point, MeasuredPoint, PointSettings, WindowStart};
 pub use record::{RequestLog, RequestMeta, RequestRecord};

@@ -4,12 +4,13 @@
 //! every 50 ms rather than being woken for each one: a wake-up per record costs
 //! the timing thread a futex call and the machine a context switch.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::stop::StopRules;
-use super::{closed, open, progress, staged, Arrivals, Driver, RequestLog, RequestRecord};
+use super::{closed, open, progress, staged, Arrivals, Driver, Live, RequestLog, RequestRecord};
 use crate::metrics::{GroupSplit, PointAccumulator, PointFacts, StageSplit, TimelineBuilder};
 use crate::result::{Breakpoint, CpuTime, GroupResult, StageResult, Stopped};
 use crate::scenario::{LoadShape, PointSpec, Slo, StopAfter, Threshold, TrafficClass, Unit};
@@ -42,6 +43,8 @@ pub struct PointSettings<'a> {
     pub settle_goodput: Option<f64>,
     /// When the measured window starts, on every shard alike (`run --start-at`).
     pub start_at: Option<SystemTime>,
+    /// Told of the window and each finished request, for a watcher.
+    pub live: Option<&'a Arc<Live>>,
 }
 
 /// A point's requests folded, with what the load generator knows of its window.
@@ -107,6 +110,9 @@ pub async fn run_point(
     let (tx, rx) = mpsc::unbounded_channel();
     let cpu_before = CpuTime::now();
     let window_start = Instant::now();
+    if let Some(live) = settings.live {
+        live.start_point(&spec.id, window_start);
+    }
     let timeline = TimelineBuilder::new(window_start, settings.timeline_window);
     let (input, slo) = (spec.input_tokens, settings.slo);
     let split = match &spec.shape {
@@ -139,6 +145,7 @@ pub async fn run_point(
         turns: GroupSplit::new(turns, open_loop, input),
         log: std::mem::replace(log, RequestLog::disabled()),
         bar: bar.clone(),
+        live: settings.live.cloned(),
         api_key: settings.api_key.cloned(),
         point: spec.id.clone(),
         window_start,
@@ -285,6 +292,7 @@ struct Aggregator {
     turns: GroupSplit,
     log: RequestLog,
     bar: indicatif::ProgressBar,
+    live: Option<Arc<Live>>,
     api_key: Option<Secret>,
     point: String,
     window_start: Instant,
@@ -342,6 +350,9 @@ impl Aggregator {
                 tracing::warn!("cannot write the request log: {e}");
             }
             self.bar.inc(1);
+            if let Some(live) = &self.live {
+                live.add(&record.exchange);
+            }
         }
         Folded {
             rules: self.rules,

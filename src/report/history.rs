@@ -11,7 +11,7 @@ use super::figures::{trend_figures, FigureGroup};
 use super::format::{count, latency_label, percent, shown};
 use crate::compare::trend::{steps, Step};
 use crate::compare::verdict::Verdict;
-use crate::result::HistoryEntry;
+use crate::result::{HistoryEntry, RunResult};
 use crate::scenario::CompareThreshold;
 
 /// The figures followed over runs, by their key in a history entry.
@@ -34,6 +34,31 @@ pub struct TrendInput {
     pub entry: HistoryEntry,
     /// The scenario's compare thresholds.
     pub thresholds: BTreeMap<String, CompareThreshold>,
+}
+
+impl TrendInput {
+    /// The runs `result` (shown as `name`) stands for: itself, or each accepted run of a
+    /// baseline's history (the newest is the baseline itself, whose revision is known).
+    pub fn of_result(name: &str, result: &RunResult) -> Vec<TrendInput> {
+        let revision = result.environment.revision.as_ref().map(|r| r.to_string());
+        result
+            .accepted_runs()
+            .into_iter()
+            .map(|entry| {
+                let own = entry.started_at == result.started_at;
+                TrendInput {
+                    scenario: result.scenario.name.clone(),
+                    source: match own {
+                        true => name.to_owned(),
+                        false => format!("{name} (history)"),
+                    },
+                    revision: revision.clone().filter(|_| own),
+                    entry,
+                    thresholds: result.scenario.compare.clone(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// What the templates see of the history.

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::atomic::WriteError;
 use crate::client::{adapter_for, build_http_client, Adapter, ClientError, StreamClient};
+use crate::load::Live;
 use crate::monitor::{gpu_environment, Gpus};
 use crate::result::RunResult;
 use crate::scenario::Plan;
@@ -37,6 +38,8 @@ pub struct RunOptions {
     pub output: Option<PathBuf>,
     /// One JSON line per measured request.
     pub requests_out: Option<PathBuf>,
+    /// Told what the run has done so far, for a watcher (the dashboard).
+    pub live: Option<Arc<Live>>,
 }
 
 /// A run that could not start or could not write its output.
@@ -67,6 +70,7 @@ struct Shared {
     run_id: String,
     /// The folder of the launched servers' logs.
     server_logs: PathBuf,
+    live: Option<Arc<Live>>,
 }
 
 /// Runs every point of `plan`, configuration by configuration (launching each one's
@@ -94,7 +98,11 @@ pub async fn run_plan(
         next_index: AtomicU64::new(0),
         run_id: format!("llmlt-{:08x}", rand::random::<u32>()),
         server_logs: session::log_dir(plan, options),
+        live: options.live.clone(),
     };
+    if let Some(live) = &shared.live {
+        live.plan(plan.points.len() as u32);
+    }
     let mut record = record::RunRecord::start(plan, options, gpu_env)?;
     let mut first_window = 0;
     for launch in plan.launches() {

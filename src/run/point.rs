@@ -133,6 +133,7 @@ impl PointContext<'_> {
             abort: &plan.abort,
             settle_goodput: plan.settle_goodput,
             start_at: plan.barrier.map(|b| b.at(at.window)),
+            live: self.shared.live.as_ref(),
         }
     }
 

@@ -5,12 +5,13 @@
 //! also holds the request log that the points append to, kept at the first checkpoint.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::prepare::Prepared;
 use super::{RunError, RunOptions};
 use crate::atomic;
-use crate::load::RequestLog;
+use crate::load::{Live, RequestLog};
 use crate::metrics::add_trial;
 use crate::monitor::peak_rss_mib;
 use crate::result::{
@@ -31,6 +32,8 @@ pub(super) struct RunRecord {
     pub log: RequestLog,
     /// Whether a configuration has been prepared (the result learnt the model and prompts).
     prepared: bool,
+    /// Told how many points have a result, for a watcher.
+    live: Option<Arc<Live>>,
 }
 
 impl RunRecord {
@@ -88,6 +91,7 @@ impl RunRecord {
             output: options.output.clone(),
             log,
             prepared: false,
+            live: options.live.clone(),
         })
     }
 
@@ -145,6 +149,13 @@ impl RunRecord {
                 }),
             }
         }
+        self.tell_points_done();
+    }
+
+    fn tell_points_done(&self) {
+        if let Some(live) = &self.live {
+            live.points_done(self.result.points.len() as u32);
+        }
     }
 
     /// Records a measured trial of a point (appended the first time, pooled with the
@@ -155,6 +166,7 @@ impl RunRecord {
             Some(earlier) => add_trial(earlier, point),
             None => self.result.points.push(point),
         }
+        self.tell_points_done();
         self.result.finished_at = now_rfc3339();
         self.checkpoint();
     }

@@ -11,7 +11,8 @@ use super::{
 };
 
 /// The seed's test presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// Concurrency 1, 5, 10; 50 prompts; 128 in / 64 out.
     Quick,

@@ -361,3 +361,26 @@ fn a_run_whose_reader_has_gone_still_writes_its_result() {
     assert_eq!(result["points"][0]["requests"]["ok"], 2, "{stderr}");
     assert_eq!(result["partial"], false);
 }
+
+/// `--log-format json`: every line on standard error is one JSON object, carrying the
+/// command and its request id; the error is one of them.
+#[test]
+fn json_logs_are_one_object_per_line_with_the_command() {
+    let (code, _, stderr) = run_plain(&["--log-format", "json", "report", "/no/such/result.json"]);
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = &lines[0];
+    assert_eq!(line["level"], "ERROR");
+    assert!(line["error"]
+        .as_str()
+        .unwrap()
+        .contains("/no/such/result.json"));
+    assert_eq!(line["span"]["command"], "report");
+    assert_eq!(line["span"]["request_id"].as_str().unwrap().len(), 36);
+    assert_usage_error(&["--log-format", "xml", "info"], "--log-format");
+    assert_usage_error(&["serve", "--bind", "0.0.0.0", "--port", "0"], "API_KEY");
+}

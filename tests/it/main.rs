@@ -4,6 +4,7 @@
 mod cli;
 mod compare;
 mod conclusions;
+mod dashboard;
 mod dialects;
 mod faults;
 mod fixture;
