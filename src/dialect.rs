@@ -39,6 +39,19 @@ pub enum Api {
 }
 
 impl Api {
+    /// Every dialect, in the order the README lists them.
+    pub const ALL: [Api; 9] = [
+        Self::Chat,
+        Self::Completions,
+        Self::Responses,
+        Self::Triton,
+        Self::Tgi,
+        Self::OllamaChat,
+        Self::OllamaGenerate,
+        Self::Sglang,
+        Self::Llamacpp,
+    ];
+
     /// The dialect's name in scenarios and on the command line.
     pub fn name(self) -> &'static str {
         match self {

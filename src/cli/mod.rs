@@ -137,6 +137,10 @@ pub struct ServeArgs {
     /// Runs measured at once; the others wait in the queue
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub max_runs: u16,
+    /// A `Host` the dashboard answers to (`dash.example:8085`; repeat for more) [default:
+    /// on a loopback address, its loopback names and port; elsewhere, any]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub allowed_host: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -206,6 +206,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gpu { watch } => gpu::execute(watch),
         Command::Merge(args) => merge::execute(&args),
         Command::Sim(args) => sim::execute(&args, &runtime),
-        Command::Serve(args) => serve::execute(&args, &runtime),
+        Command::Serve(args) => serve::execute(&args),
     }
 }

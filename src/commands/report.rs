@@ -105,13 +105,6 @@ fn side_by_side(
             )
         })
         .collect();
-    let subjects: Vec<Subject> = results
-        .iter()
-        .map(|current| Subject {
-            current,
-            baseline: None,
-            comparison: None,
-        })
-        .collect();
+    let subjects: Vec<Subject> = results.iter().map(Subject::alone).collect();
     Ok(Document::side_by_side(&subjects, &labels).render(format, templates)?)
 }

@@ -1,23 +1,24 @@
 //! `llm-loadtest serve [--results DIR] [--port 8085] [--bind 127.0.0.1]`: the dashboard and
 //! REST API (the library's `serve`) until Ctrl-C, which stops the runs in progress, each
-//! keeping what it measured, before the command returns. `API_KEY` in the environment
-//! protects the mutating endpoints (and the reads with `--auth-reads`).
+//! keeping what it measured, before the command returns (a second Ctrl-C quits at once).
+//! `API_KEY` in the environment protects the mutating endpoints (and the reads with
+//! `--auth-reads`); a dashboard on a loopback address answers only to loopback host names.
 
 use std::net::SocketAddr;
 
-use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 use llm_loadtest::secret::Secret;
 use llm_loadtest::serve::{serve, Config};
+use llm_loadtest::server::kill_all;
 
-use super::{sayln, Outcome};
+use super::{sayln, Outcome, EXIT_INTERRUPTED};
 use crate::cli::ServeArgs;
 
 /// The environment variable holding the dashboard's key.
 const API_KEY_VAR: &str = "API_KEY";
 
-pub fn execute(args: &ServeArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
+pub fn execute(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let api_key = std::env::var(API_KEY_VAR)
         .ok()
         .map(Secret::new)
@@ -31,33 +32,59 @@ pub fn execute(args: &ServeArgs, runtime: &Runtime) -> anyhow::Result<Outcome> {
     if args.auth_reads && api_key.is_none() {
         anyhow::bail!("--auth-reads: set {API_KEY_VAR} to the key reads must carry");
     }
-    let config = Config {
-        results: args.results.clone(),
-        scenarios: args.scenarios.clone(),
-        api_key,
-        auth_reads: args.auth_reads,
-        workers: usize::from(args.max_runs),
-    };
+    // Pages are served on threads of their own, so that rendering one does not hold up
+    // the others (runs are measured on theirs).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("llm-loadtest-serve")
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let address = SocketAddr::new(args.bind, args.port);
         let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
             anyhow::anyhow!("--port {}: cannot listen on {address}: {e}", args.port)
         })?;
         let local = listener.local_addr()?;
+        let config = Config {
+            results: args.results.clone(),
+            scenarios: args.scenarios.clone(),
+            api_key,
+            auth_reads: args.auth_reads,
+            workers: usize::from(args.max_runs),
+            allowed_hosts: allowed_hosts(args, local.port()),
+        };
         sayln!(
             "dashboard: http://{local}/ (results: {})",
             args.results.display()
         );
         tracing::info!(address = %local, "dashboard serving");
         let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            if super::run::stop_signal().await {
-                eprintln!("stopping: runs in progress keep what they measured");
-                stop.cancel();
-            }
-        });
+        tokio::spawn(stop_on_signals(shutdown.clone()));
         serve(listener, config, shutdown).await
     })?;
     Ok(Outcome::Success)
+}
+
+/// The `Host` values answered: `--allowed-host`, else a loopback dashboard's own names.
+fn allowed_hosts(args: &ServeArgs, port: u16) -> Option<Vec<String>> {
+    if !args.allowed_host.is_empty() {
+        return Some(args.allowed_host.clone());
+    }
+    args.bind
+        .is_loopback()
+        .then(|| Config::loopback_hosts(port))
+}
+
+/// First Ctrl-C (or SIGTERM, SIGHUP): stop the dashboard, its runs keeping what they
+/// measured. Second: stop launched servers and quit at once.
+async fn stop_on_signals(shutdown: CancellationToken) {
+    if !super::run::stop_signal().await {
+        return;
+    }
+    eprintln!("stopping: runs in progress keep what they measured (Ctrl-C again to quit at once)");
+    shutdown.cancel();
+    if super::run::stop_signal().await {
+        kill_all();
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    }
 }

@@ -29,6 +29,17 @@ pub struct Subject<'a> {
     pub comparison: Option<&'a Comparison>,
 }
 
+impl<'a> Subject<'a> {
+    /// A result on its own: no baseline, no comparison.
+    pub fn alone(current: &'a RunResult) -> Self {
+        Self {
+            current,
+            baseline: None,
+            comparison: None,
+        }
+    }
+}
+
 /// The whole report: one or more scenarios, or several runs side by side.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

@@ -3,8 +3,10 @@
 //! health. Errors are JSON `{"detail": ...}` with the status that fits: 400 for a request
 //! that names a bad field or id, 401 without the key, 404 for an unknown run.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,7 +16,7 @@ use serde_json::json;
 
 use super::jobs::Removed;
 use super::store::{RunId, StoreError};
-use super::summary::{Filter, RunSummary, Status};
+use super::summary::{counts, Filter, RunSummary};
 use super::{App, RunRequest};
 use crate::compare::verdict::Policy;
 use crate::report::output::{Document, Format, OutputError};
@@ -46,7 +48,7 @@ impl Problem {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
-    fn internal(error: impl std::fmt::Display) -> Self {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
     }
 }
@@ -90,14 +92,9 @@ pub async fn alive() -> Json<serde_json::Value> {
 /// and whether the key is required.
 pub async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     let runs = all_runs(&app);
-    let counts: serde_json::Map<String, serde_json::Value> = Status::ALL
-        .iter()
-        .map(|s| {
-            (
-                s.name().to_owned(),
-                json!(runs.iter().filter(|r| r.status == *s).count()),
-            )
-        })
+    let counts: serde_json::Map<String, serde_json::Value> = counts(&runs)
+        .into_iter()
+        .map(|(status, n)| (status.to_owned(), json!(n)))
         .collect();
     Json(json!({
         "status": "ok",
@@ -109,17 +106,13 @@ pub async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     }))
 }
 
-/// The history: runs the dashboard is running or queued, and every stored result, newest
-/// first.
+/// The history: the runs the queue knows best (queued, running, ended without a result
+/// or with an error), and every other stored result; unfinished first, then newest first.
 pub fn all_runs(app: &App) -> Vec<RunSummary> {
-    let unfinished = app.jobs.unfinished();
-    let mut runs = app.jobs.summaries();
-    runs.extend(
-        app.store
-            .list()
-            .into_iter()
-            .filter(|r| !unfinished.contains(&r.run_id)),
-    );
+    let mut runs = app.jobs.lines();
+    let known: HashSet<String> = runs.iter().map(|r| r.run_id.clone()).collect();
+    let stored = app.store.list().into_iter();
+    runs.extend(stored.filter(|r| !known.contains(&r.run_id)));
     let rank = |r: &RunSummary| (r.status.is_final(), std::cmp::Reverse(r.started_at.clone()));
     runs.sort_by_key(rank);
     runs
@@ -171,8 +164,11 @@ pub struct ExportQuery {
 pub async fn export(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    Query(query): Query<ExportQuery>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
+    let Ok(Query(query)) = query else {
+        return Err(Problem::bad_request("expected ?format=csv or ?format=xlsx"));
+    };
     let (format, mime, extension) = match query.format.as_deref().unwrap_or("csv") {
         "csv" => (Format::Csv, "text/csv; charset=utf-8", "csv"),
         "xlsx" => (
@@ -203,11 +199,7 @@ pub fn render_one(
     format: Format,
     templates: &Templates,
 ) -> Result<Vec<u8>, OutputError> {
-    let subjects = [Subject {
-        current: result,
-        baseline: None,
-        comparison: None,
-    }];
+    let subjects = [Subject::alone(result)];
     Document::new(&subjects, Policy::default()).render(format, templates)
 }
 
@@ -223,7 +215,7 @@ pub struct HistoryQuery {
 /// `GET /api/v1/benchmark/history?scenario=&status=&server=&model=&limit=&offset=`.
 pub async fn history(
     State(app): State<Arc<App>>,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(query)) = query else {
         return Problem::bad_request(
@@ -271,14 +263,7 @@ pub fn side_by_side(app: &App, ids: &[String], format: Format) -> Result<Vec<u8>
         .iter()
         .map(|id| Ok(app.store.read(&run_id(id)?)?))
         .collect::<Result<Vec<_>, Problem>>()?;
-    let subjects: Vec<Subject> = results
-        .iter()
-        .map(|current| Subject {
-            current,
-            baseline: None,
-            comparison: None,
-        })
-        .collect();
+    let subjects: Vec<Subject> = results.iter().map(Subject::alone).collect();
     Document::side_by_side(&subjects, ids)
         .render(format, &app.pages.reports)
         .map_err(Problem::internal)
@@ -300,6 +285,7 @@ pub fn remove(app: &App, id: &RunId) -> Result<&'static str, StoreError> {
     match app.jobs.remove(id) {
         Removed::Dequeued => Ok("cancelled"),
         Removed::Stopped => Ok("stopping"),
+        Removed::Forgotten => Ok("deleted"),
         Removed::NotQueued => app.store.delete(id).map(|()| "deleted"),
     }
 }

@@ -1,8 +1,11 @@
-//! What stands around every request: the API key (when `API_KEY` is set, mutating
-//! requests need it in `X-API-Key`, or in the cookie the login page sets, compared in
-//! constant time; reads too with `--auth-reads`), a refusal of form posts from other sites,
-//! the security headers (a strict Content-Security-Policy: nothing loads from anywhere
-//! but the dashboard itself, no inline script), and one log line per request with its id.
+//! What stands around every request: the host it was sent to (a loopback dashboard
+//! answers only to loopback names, so that a web page cannot reach it through a name
+//! rebound to 127.0.0.1), the API key (when `API_KEY` is set, mutating requests need it in
+//! `X-API-Key`, or the session cookie the login page sets for it, compared in constant
+//! time; reads too with `--auth-reads`), a refusal of form posts and WebSockets from other
+//! sites, the security headers (a strict Content-Security-Policy: nothing loads from
+//! anywhere but the dashboard itself, no inline script), and one log line per request with
+//! its id.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,15 +14,15 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
 use subtle::ConstantTimeEq;
 use tracing::Instrument;
 
 use super::api::Problem;
 use super::App;
 
-/// The cookie the login page sets.
-pub const KEY_COOKIE: &str = "llm_loadtest_key";
+/// The cookie the login page sets: a session token drawn when the dashboard started,
+/// never the key itself.
+pub const SESSION_COOKIE: &str = "llm_loadtest_session";
 
 /// The policy of the dashboard's own pages: its scripts, styles and WebSocket only, and
 /// its report pages in frames.
@@ -32,24 +35,32 @@ const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 pub const REPORT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
     img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
-/// Whether the request carries the dashboard's key (always, when it has none).
+/// Whether two byte strings are equal, in time that does not depend on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    bool::from(given.ct_eq(expected))
+}
+
+/// Whether the request carries the dashboard's key, or the session cookie that stands for
+/// it (always, when there is no key).
 pub fn authorized(app: &App, headers: &HeaderMap) -> bool {
     let Some(key) = &app.config.api_key else {
         return true;
     };
-    let expected = key.expose().as_bytes();
-    let given = match headers.get("x-api-key") {
-        Some(header) => Some(std::borrow::Cow::Borrowed(header.as_bytes())),
-        None => cookie(headers, KEY_COOKIE).map(|c| percent_decode_str(c).into()),
-    };
-    given.is_some_and(|g| bool::from(g.as_ref().ct_eq(expected)))
+    match headers.get("x-api-key") {
+        Some(given) => same_secret(given.as_bytes(), key.expose().as_bytes()),
+        None => cookie(headers, SESSION_COOKIE)
+            .is_some_and(|c| same_secret(c.as_bytes(), app.session.expose().as_bytes())),
+    }
 }
 
-/// The login cookie's value for `key`.
-pub fn key_cookie(key: &str) -> String {
-    let encoded = utf8_percent_encode(key, NON_ALPHANUMERIC);
-    format!("{KEY_COOKIE}={encoded}; Path=/; HttpOnly; SameSite=Strict")
+/// The session cookie, set when the right key was given at `/login`.
+pub fn session_cookie(app: &App) -> String {
+    let token = app.session.expose();
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
 }
+
+/// The cookie that ends the session.
+pub const LOGGED_OUT: &str = "llm_loadtest_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 
 /// The value of the cookie `name`.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -60,6 +71,27 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find_map(|(n, value)| (n == name).then_some(value))
+}
+
+/// Every route: a request sent to a host name the dashboard does not answer to is refused.
+pub async fn known_host(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let known = match &app.config.allowed_hosts {
+        Some(allowed) => host.is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))),
+        None => true,
+    };
+    if !known {
+        let refused = "this dashboard does not answer to that host name";
+        return Problem::new(StatusCode::FORBIDDEN, refused).into_response();
+    }
+    next.run(request).await
 }
 
 /// Mutating routes: the key, and for forms, a post from the dashboard's own pages.
@@ -103,7 +135,7 @@ fn refuse(request: &Request) -> Response {
 
 /// Whether a browser says the request comes from another site (`Sec-Fetch-Site`, else
 /// an `Origin` that is not this host); tools that send neither are not browsers.
-fn same_site(headers: &HeaderMap) -> bool {
+pub fn same_site(headers: &HeaderMap) -> bool {
     let text = |name| {
         headers
             .get(name)
@@ -188,9 +220,8 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_among_others() {
-        let map = headers(&[("cookie", "a=1; llm_loadtest_key=k%20e; b=2")]);
-        assert_eq!(cookie(&map, KEY_COOKIE), Some("k%20e"));
-        assert!(key_cookie("k e;y").starts_with("llm_loadtest_key=k%20e%3By;"));
-        assert_eq!(cookie(&headers(&[]), KEY_COOKIE), None);
+        let map = headers(&[("cookie", "a=1; llm_loadtest_session=t0k; b=2")]);
+        assert_eq!(cookie(&map, SESSION_COOKIE), Some("t0k"));
+        assert_eq!(cookie(&headers(&[]), SESSION_COOKIE), None);
     }
 }

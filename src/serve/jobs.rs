@@ -65,7 +65,9 @@ pub enum Removed {
     Dequeued,
     /// It was running: it stops, and its result is deleted when it has.
     Stopped,
-    /// No queued or running run has that id.
+    /// It had ended without a result file: it is forgotten.
+    Forgotten,
+    /// The queue does not know it.
     NotQueued,
 }
 
@@ -90,12 +92,14 @@ impl Jobs {
             store,
             workers: Mutex::new(Vec::new()),
         });
+        // The workers' log lines carry the command's span.
+        let span = tracing::Span::current();
         let handles = (0..workers.max(1))
             .map(|n| {
-                let jobs = jobs.clone();
+                let (jobs, span) = (jobs.clone(), span.clone());
                 std::thread::Builder::new()
                     .name(format!("llm-loadtest-run-{n}"))
-                    .spawn(move || jobs.work())
+                    .spawn(move || span.in_scope(|| jobs.work()))
                     .expect("a thread for a worker")
             })
             .collect();
@@ -158,25 +162,17 @@ impl Jobs {
         }
     }
 
-    /// The history lines of the runs that have no result file to show them: queued,
-    /// running, or ended without one.
-    pub fn summaries(&self) -> Vec<RunSummary> {
+    /// The history lines the queue knows best, and their ids: runs queued or running (their
+    /// checkpoints are not results yet), and ended ones without a result file or with an
+    /// error the file does not hold. Read under one lock, so that a run ending meanwhile is
+    /// not lost between the queue and the directory.
+    pub fn lines(&self) -> Vec<RunSummary> {
         let table = self.table();
-        let lines = table.jobs.iter().map(|j| j.view.borrow().summary.clone());
-        lines
-            .filter(|s| !s.status.is_final() || !self.stored(&s.run_id))
-            .collect()
-    }
-
-    fn stored(&self, id: &str) -> bool {
-        RunId::parse(id).is_ok_and(|id| self.store.contains(&id))
-    }
-
-    /// The ids of the runs queued or running (their checkpoints are not results yet).
-    pub fn unfinished(&self) -> Vec<String> {
-        let table = self.table();
-        let unfinished = table.jobs.iter().filter(|j| !j.status().is_final());
-        unfinished.map(|j| j.id.to_string()).collect()
+        let known = table.jobs.iter().filter(|j| {
+            let view = j.view.borrow();
+            !view.summary.status.is_final() || view.error.is_some() || !self.store.contains(&j.id)
+        });
+        known.map(|j| j.view.borrow().summary.clone()).collect()
     }
 
     /// Takes a run out of the queue, or stops it.
@@ -198,20 +194,27 @@ impl Jobs {
                 Removed::Stopped
             }
             _ => {
-                table.jobs.remove(at);
-                Removed::NotQueued
+                let job = table.jobs.remove(at);
+                match self.store.contains(&job.id) {
+                    true => Removed::NotQueued,
+                    false => Removed::Forgotten,
+                }
             }
         }
     }
 
-    /// Stops every run (each keeps what it measured) and waits for the workers.
-    pub fn shut_down(&self) {
-        {
-            let mut table = self.table();
-            table.closing = true;
-            table.jobs.iter().for_each(|j| j.cancel.cancel());
-        }
+    /// Stops every run (each keeps what it measured) and starts no other.
+    pub fn stop_all(&self) {
+        let mut table = self.table();
+        table.closing = true;
+        table.jobs.iter().for_each(|j| j.cancel.cancel());
+        drop(table);
         self.wake.notify_all();
+    }
+
+    /// Stops every run and waits for the workers to have written their results.
+    pub fn shut_down(&self) {
+        self.stop_all();
         for worker in std::mem::take(&mut *lock(&self.workers)) {
             let _ = worker.join();
         }
@@ -307,7 +310,23 @@ impl Jobs {
             let _ = self.store.delete(id);
             table.jobs.remove(at);
         }
+        forget_old(&mut table.jobs);
     }
+}
+
+/// Ended runs the queue remembers (their views, for pages still watching them); the
+/// oldest are forgotten first, their results staying in the directory.
+const REMEMBERED: usize = 100;
+
+/// Forgets the oldest ended runs beyond [`REMEMBERED`].
+fn forget_old(jobs: &mut Vec<Job>) {
+    let ended = jobs.iter().filter(|j| j.status().is_final()).count();
+    let mut surplus = ended.saturating_sub(REMEMBERED);
+    jobs.retain(|j| {
+        let forget = surplus > 0 && j.status().is_final();
+        surplus -= usize::from(forget);
+        !forget
+    });
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -26,9 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::secret::Secret;
 
-pub use request::{RequestError, RunRequest};
-pub use store::{RunId, Store};
-pub use summary::{Filter, RunSummary, Status};
+use request::RunRequest;
+use store::Store;
 
 /// How the dashboard serves.
 #[derive(Debug, Clone)]
@@ -43,6 +42,19 @@ pub struct Config {
     pub auth_reads: bool,
     /// Runs measured at once; the others wait in the queue.
     pub workers: usize,
+    /// The `Host` values answered (`None`: any), so that a page elsewhere cannot reach a
+    /// dashboard on 127.0.0.1 through a name rebound to it.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl Config {
+    /// The host names of a dashboard on a loopback address at `port`.
+    pub fn loopback_hosts(port: u16) -> Vec<String> {
+        ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .map(|host| format!("{host}:{port}"))
+            .collect()
+    }
 }
 
 /// What every handler shares.
@@ -55,6 +67,8 @@ struct App {
     sockets: AtomicUsize,
     /// Fires when the dashboard stops: open WebSockets close.
     shutdown: CancellationToken,
+    /// What the login cookie holds: drawn at start, good until the dashboard stops.
+    session: Secret,
 }
 
 impl App {
@@ -63,13 +77,20 @@ impl App {
         let store = Store::open(&config.results)
             .map_err(|e| anyhow::anyhow!("--results {}: {e}", config.results.display()))?;
         let store = Arc::new(store);
+        let pages = pages::Pages::load()?;
+        let session = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         Ok(Self {
             jobs: jobs::Jobs::start(store.clone(), config.workers),
-            pages: pages::Pages::load()?,
+            pages,
             store,
             config,
             sockets: AtomicUsize::new(0),
             shutdown,
+            session: Secret::new(session),
         })
     }
 }
@@ -92,6 +113,12 @@ pub async fn serve(
             tick.tick().await;
             jobs.publish_progress();
         }
+    });
+    // The runs stop at once, while open connections drain.
+    let (jobs, stop) = (app.jobs.clone(), shutdown.clone());
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        jobs.stop_all();
     });
     let served = axum::serve(listener, router(app.clone()))
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -141,6 +168,7 @@ fn router(app: Arc<App>) -> Router {
     let open = Router::new()
         .route("/health", get(api::alive))
         .route("/login", get(pages::login).post(pages::log_in))
+        .route("/logout", post(pages::log_out))
         .route("/static/{file}", get(pages::asset))
         .route("/api/v1/openapi.json", get(api::openapi));
     mutating
@@ -148,6 +176,10 @@ fn router(app: Arc<App>) -> Router {
         .merge(open)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(guard::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::known_host,
+        ))
         .layer(axum::middleware::from_fn(guard::request_log))
         .with_state(app)
 }
@@ -170,6 +202,7 @@ mod tests {
             api_key: None,
             auth_reads: false,
             workers: 1,
+            allowed_hosts: None,
         };
         let app = Arc::new(App::new(config, CancellationToken::new()).unwrap());
         let spec: serde_json::Value = serde_json::from_str(api::OPENAPI).unwrap();

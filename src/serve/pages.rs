@@ -17,13 +17,14 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 use super::api::{self, all_runs, Problem, MAX_COMPARED};
-use super::guard::{authorized, key_cookie, REPORT_POLICY};
+use super::guard::{authorized, session_cookie, LOGGED_OUT, REPORT_POLICY};
 use super::request::{RequestError, RunRequest};
 use super::store::RunId;
-use super::summary::{Filter, RunSummary, Status};
+use super::summary::{counts, Filter, RunSummary, Status};
 use super::App;
 use crate::report::output::{Document, Format};
 use crate::report::{Templates, TrendInput};
+use crate::scenario::Api;
 
 const TEMPLATES: [(&str, &str); 9] = [
     ("base.html.tera", include_str!("templates/base.html.tera")),
@@ -55,8 +56,6 @@ const STYLE: &str = include_str!("static/dashboard.css");
 const SCRIPT: &str = include_str!("static/dashboard.js");
 const ICON: &str = include_str!("static/favicon.svg");
 
-/// Simulator profiles the new-run form offers.
-const PROFILES: [&str; 3] = ["fixed-20ms", "h100-llama3-8b", "l4-llama3-8b"];
 /// Recent runs on the overview.
 const RECENT: usize = 10;
 
@@ -123,12 +122,6 @@ pub async fn not_found(State(app): State<Arc<App>>) -> Response {
         .message(StatusCode::NOT_FOUND, "Not found", "No page here.")
 }
 
-/// The runs by status.
-fn counts(runs: &[RunSummary]) -> Vec<(&'static str, usize)> {
-    let count = |s: Status| runs.iter().filter(|r| r.status == s).count();
-    Status::ALL.iter().map(|&s| (s.name(), count(s))).collect()
-}
-
 /// `GET /`: runs by status, the queue and the recent runs.
 pub async fn overview(State(app): State<Arc<App>>) -> Response {
     let runs = all_runs(&app);
@@ -188,40 +181,38 @@ impl<'a> FilterView<'a> {
     }
 }
 
-/// `GET /runs/{id}`: a queued or running run's live progress, or a stored run's figures
-/// and report.
+/// `GET /runs/{id}`: a queued or running run's live progress, or an ended run's figures
+/// (and why it failed, when it did) and report.
 pub async fn run(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let Ok(id) = RunId::parse(&id) else {
-        return app.pages.message(
-            StatusCode::BAD_REQUEST,
-            "Bad run id",
-            "That is not a run's id.",
-        );
+        let why = "That is not a run's id.";
+        return app
+            .pages
+            .message(StatusCode::BAD_REQUEST, "Bad run id", why);
     };
     let mut context = Context::new();
     context.insert("run_id", id.as_str());
-    if let Some(view) = app.jobs.view(&id).filter(|v| !v.summary.status.is_final()) {
+    let view = app.jobs.view(&id);
+    if let Some(view) = view.as_ref().filter(|v| !v.summary.status.is_final()) {
         context.insert("run", &view.summary);
-        context.insert("live", &view);
+        context.insert("live", view);
         return app.pages.render("run.html.tera", "run", context);
     }
-    let summary = match app.store.read(&id) {
-        Ok(result) => RunSummary::of_result(id.as_str(), &result),
-        Err(_) => match app.jobs.view(&id) {
-            Some(view) => {
-                context.insert("error", &view.error);
-                view.summary
-            }
-            None => {
-                return app.pages.message(
-                    StatusCode::NOT_FOUND,
-                    "No such run",
-                    &format!("No run `{id}` in the results directory."),
-                )
-            }
-        },
+    let stored = app.store.read(&id).ok();
+    let summary = match (view, &stored) {
+        (Some(view), _) if view.error.is_some() || stored.is_none() => {
+            context.insert("error", &view.error);
+            view.summary
+        }
+        (_, Some(result)) => RunSummary::of_result(id.as_str(), result),
+        (_, None) => {
+            let missing = format!("No run `{id}` in the results directory.");
+            return app
+                .pages
+                .message(StatusCode::NOT_FOUND, "No such run", &missing);
+        }
     };
-    context.insert("stored", &app.store.contains(&id));
+    context.insert("stored", &stored.is_some());
     context.insert("run", &summary);
     app.pages.render("run.html.tera", "run", context)
 }
@@ -241,8 +232,8 @@ pub async fn report(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let result = app.store.read(&api::run_id(&id)?)?;
-    let bytes = api::render_one(&result, Format::Html, &app.pages.reports)
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let bytes =
+        api::render_one(&result, Format::Html, &app.pages.reports).map_err(Problem::internal)?;
     Ok(report_page(bytes))
 }
 
@@ -340,31 +331,36 @@ pub async fn new_run(State(app): State<Arc<App>>) -> Response {
     new_form(&app, &HashMap::new(), None)
 }
 
-/// The new-run form's fields.
-const FORM_FIELDS: [&str; 17] = [
+/// The new-run form's fields: text, numbers, the goodput SLO's milliseconds, and the two
+/// read apart (concurrency, a list; streaming, a checkbox).
+const TEXT_FIELDS: [&str; 7] = [
     "scenario",
-    "preset",
     "server_url",
     "simulator",
     "model",
     "adapter",
-    "concurrency",
+    "preset",
+    "api_key",
+];
+const NUMBER_FIELDS: [&str; 5] = [
     "num_prompts",
     "input_len",
     "output_len",
     "warmup",
     "timeout",
-    "stream",
-    "ttft_ms",
-    "tpot_ms",
-    "e2e_ms",
-    "seed",
 ];
+const SLO_FIELDS: [&str; 3] = ["ttft_ms", "tpot_ms", "e2e_ms"];
+const LIST_FIELDS: [&str; 2] = ["concurrency", "stream"];
 
 /// The new-run form with `values` filled in (streaming on when nothing was given) and
 /// `error` said.
 fn new_form(app: &App, given: &HashMap<String, String>, error: Option<&RequestError>) -> Response {
-    let mut values: HashMap<&str, &str> = FORM_FIELDS.iter().map(|&f| (f, "")).collect();
+    let fields = TEXT_FIELDS
+        .iter()
+        .chain(&NUMBER_FIELDS)
+        .chain(&SLO_FIELDS)
+        .chain(&LIST_FIELDS);
+    let mut values: HashMap<&str, &str> = fields.map(|&f| (f, "")).collect();
     values.extend(given.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if given.is_empty() {
         values.insert("stream", "on");
@@ -373,7 +369,9 @@ fn new_form(app: &App, given: &HashMap<String, String>, error: Option<&RequestEr
     let mut context = Context::new();
     context.insert("values", &values);
     context.insert("error", &error.map(ToString::to_string));
-    context.insert("profiles", &PROFILES);
+    let profiles: Vec<&str> = crate::sim::PROFILES.iter().map(|p| p.name).collect();
+    context.insert("profiles", &profiles);
+    context.insert("adapters", &Api::ALL.map(Api::name));
     context.insert("scenarios", &scenario_names(&app.config.scenarios));
     let mut response = app.pages.render("new.html.tera", "new", context);
     if error.is_some() {
@@ -427,59 +425,54 @@ fn path_part_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<V
     Ok(Value::String(path_part(text)))
 }
 
-/// The run a form asks for: empty fields are not given.
+/// The run a form asks for: empty fields are not given; with a scenario file, only it
+/// and the server's key.
 fn request_of_form(form: &HashMap<String, String>) -> Result<RunRequest, RequestError> {
     let text = |name: &str| {
         form.get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let json = |name: &str, value: String| -> Result<serde_json::Value, RequestError> {
+    let number = |name: &str, value: String| -> Result<serde_json::Value, RequestError> {
         serde_json::from_str(&value).map_err(|_| RequestError {
             field: name.to_owned(),
             message: format!("expected a number, got `{value}`"),
         })
     };
     let mut body = serde_json::Map::new();
-    for name in [
-        "scenario",
-        "server_url",
-        "simulator",
-        "model",
-        "adapter",
-        "preset",
-        "api_key",
-    ] {
+    let mut slo = serde_json::Map::new();
+    for name in TEXT_FIELDS {
         if let Some(value) = text(name) {
             body.insert(name.to_owned(), value.into());
         }
     }
-    for name in [
-        "num_prompts",
-        "input_len",
-        "output_len",
-        "warmup",
-        "timeout",
-        "seed",
-    ] {
+    if body.contains_key("scenario") {
+        body.retain(|name, _| name == "scenario" || name == "api_key");
+        return parsed(body);
+    }
+    for name in NUMBER_FIELDS {
         if let Some(value) = text(name) {
-            body.insert(name.to_owned(), json(name, value)?);
+            body.insert(name.to_owned(), number(name, value)?);
+        }
+    }
+    for name in SLO_FIELDS {
+        if let Some(value) = text(name) {
+            slo.insert(name.to_owned(), number(name, value)?);
         }
     }
     if let Some(levels) = text("concurrency") {
-        let list = format!("[{levels}]");
-        body.insert("concurrency".into(), json("concurrency", list)?);
+        let list = number("concurrency", format!("[{levels}]"))?;
+        body.insert("concurrency".into(), list);
     }
     body.insert("stream".into(), form.contains_key("stream").into());
-    let mut slo = serde_json::Map::new();
-    for name in ["ttft_ms", "tpot_ms", "e2e_ms"] {
-        if let Some(value) = text(name) {
-            slo.insert(name.to_owned(), json(name, value)?);
-        }
-    }
     if !slo.is_empty() {
         body.insert("goodput_thresholds".into(), slo.into());
     }
+    parsed(body)
+}
+
+/// A request from its fields; a wrong one is named by its path.
+fn parsed(body: serde_json::Map<String, serde_json::Value>) -> Result<RunRequest, RequestError> {
     serde_path_to_error::deserialize(serde_json::Value::from(body)).map_err(|e| RequestError {
         field: e.path().to_string(),
         message: e.into_inner().to_string(),
@@ -509,20 +502,22 @@ pub async fn login(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Re
     app.pages.render("message.html.tera", "login", context)
 }
 
-/// Where to go after logging in: a path of this dashboard only.
+/// Where to go after logging in: a path of this dashboard only (printable characters,
+/// no whitespace, not `//` or `/\`, which browsers would take for another host).
 fn local_path(next: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next } else { "/" }.to_owned()
+    let plain = next.bytes().all(|b| b.is_ascii_graphic());
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    if plain && local { next } else { "/" }.to_owned()
 }
 
-/// `POST /login`: a right key sets the cookie that stands for it.
+/// `POST /login`: the right key sets the session cookie.
 pub async fn log_in(
     State(app): State<Arc<App>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let key = form.get("key").cloned().unwrap_or_default();
+    let key = form.get("key").map_or("", String::as_str);
     let mut headers = http::HeaderMap::new();
-    if let Ok(value) = http::HeaderValue::from_str(&key) {
+    if let Ok(value) = http::HeaderValue::from_str(key) {
         headers.insert("x-api-key", value);
     }
     if app.config.api_key.is_none() || !authorized(&app, &headers) {
@@ -532,11 +527,13 @@ pub async fn log_in(
             .message(StatusCode::UNAUTHORIZED, "Wrong key", refused);
     }
     let next = local_path(form.get("next").map_or("/", String::as_str));
-    (
-        [(header::SET_COOKIE, key_cookie(&key))],
-        Redirect::to(&next),
-    )
-        .into_response()
+    let cookie = session_cookie(&app);
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+/// `POST /logout`: ends the session.
+pub async fn log_out() -> Response {
+    ([(header::SET_COOKIE, LOGGED_OUT)], Redirect::to("/login")).into_response()
 }
 
 #[cfg(test)]
@@ -580,7 +577,14 @@ mod tests {
     #[test]
     fn only_local_paths_follow_a_login() {
         assert_eq!(local_path("/history"), "/history");
-        for outside in ["//evil.example", "https://evil.example", "\\\\evil", ""] {
+        for outside in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "",
+        ] {
             assert_eq!(local_path(outside), "/", "{outside}");
         }
     }

@@ -13,7 +13,7 @@ use crate::scenario::{self, AdhocRun, Api, Embedded, Plan, Preset, Scenario, Slo
 use crate::secret::Secret;
 
 /// A run asked for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunRequest {
     /// A scenario file of the scenarios directory, by name (`sim-spike`): instead of the
@@ -58,7 +58,8 @@ fn invalid(field: &str, message: impl Into<String>) -> RequestError {
 const DEFAULT_TIMEOUT_S: f64 = 120.0;
 
 impl RunRequest {
-    /// The plan of this request; scenario files are looked up in `scenarios`.
+    /// The plan of this request; scenario files are looked up in `scenarios`, and come
+    /// alone (with the server's key at most).
     pub fn plan(&self, scenarios: &Path) -> Result<Plan, RequestError> {
         let key = self.api_key.clone().filter(|k| !k.expose().is_empty());
         let (scenario, origin) = match &self.scenario {
@@ -84,14 +85,24 @@ impl RunRequest {
                 "expected the name of a file of the scenarios directory",
             ));
         }
-        if self.server_url.is_some() || self.simulator.is_some() || self.preset.is_some() {
+        if self.has_adhoc_fields() {
             return Err(invalid(
                 "scenario",
-                "a scenario file names its own target and load: give it alone",
+                "a scenario file names its own target, workload and load: give it alone (with api_key at most)",
             ));
         }
         let file = scenarios.join(format!("{}.json", name.trim_end_matches(".json")));
         scenario::load_file(&file).map_err(|e| invalid("scenario", e.to_string()))
+    }
+
+    /// Whether any field but `scenario` and `api_key` is given.
+    fn has_adhoc_fields(&self) -> bool {
+        let alone = RunRequest {
+            scenario: self.scenario.clone(),
+            api_key: self.api_key.clone(),
+            ..RunRequest::default()
+        };
+        *self != alone
     }
 
     /// The scenario of the ad-hoc fields.

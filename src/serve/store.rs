@@ -6,7 +6,7 @@
 //! lines are cached by file size and modification time, so that a history polled by many
 //! pages parses each file once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -144,9 +144,10 @@ impl Store {
         self.existing(id).is_ok()
     }
 
-    /// Deletes the result stored as `id`.
+    /// Deletes the result stored as `id` (only a run's result: other JSON files stay).
     pub fn delete(&self, id: &RunId) -> Result<(), StoreError> {
         let path = self.existing(id)?;
+        read_result(&path)?;
         std::fs::remove_file(&path).map_err(|reason| StoreError::Delete {
             id: id.clone(),
             reason,
@@ -165,8 +166,10 @@ impl Store {
     pub fn list(&self) -> Vec<RunSummary> {
         let mut files = Vec::new();
         walk(&self.dir, 0, &mut files);
+        let present: HashSet<&PathBuf> = files.iter().map(|(path, _)| path).collect();
         let mut cache = self.cache();
-        cache.retain(|path, _| files.iter().any(|(f, _)| f == path));
+        cache.retain(|path, _| present.contains(path));
+        drop(present);
         let mut runs: Vec<RunSummary> = files
             .into_iter()
             .filter_map(|(path, meta)| {

@@ -65,6 +65,12 @@ impl Status {
     }
 }
 
+/// How many of `runs` stand at each status, by its name.
+pub fn counts(runs: &[RunSummary]) -> Vec<(&'static str, usize)> {
+    let count = |s: Status| runs.iter().filter(|r| r.status == s).count();
+    Status::ALL.iter().map(|&s| (s.name(), count(s))).collect()
+}
+
 /// A run in the history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunSummary {

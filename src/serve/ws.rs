@@ -13,6 +13,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::api::{run_id, Problem};
+use super::guard::same_site;
 use super::jobs::JobView;
 use super::App;
 
@@ -20,8 +21,15 @@ use super::App;
 pub async fn progress(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
+    headers: http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // A WebSocket is not held back by the browser's same-origin rules: another site's
+    // page could open one.
+    if !same_site(&headers) {
+        let refused = "WebSockets from other sites are refused";
+        return Problem::new(http::StatusCode::FORBIDDEN, refused).into_response();
+    }
     let id = match run_id(&id) {
         Ok(id) => id,
         Err(problem) => return problem.into_response(),
@@ -34,10 +42,25 @@ pub async fn progress(
         .into_response();
     };
     upgrade.on_upgrade(move |socket| async move {
-        app.sockets.fetch_add(1, Ordering::Relaxed);
+        let _open = OpenSocket::count(&app);
         stream(socket, views, &app).await;
-        app.sockets.fetch_sub(1, Ordering::Relaxed);
     })
+}
+
+/// One open WebSocket in the count, for as long as it lives (however its task ends).
+struct OpenSocket<'a>(&'a App);
+
+impl<'a> OpenSocket<'a> {
+    fn count(app: &'a App) -> Self {
+        app.sockets.fetch_add(1, Ordering::Relaxed);
+        Self(app)
+    }
+}
+
+impl Drop for OpenSocket<'_> {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Sends every view until the run ends, the client goes or the dashboard stops.

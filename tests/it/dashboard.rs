@@ -24,12 +24,17 @@ struct Dashboard {
     child: Child,
     url: String,
     dir: tempfile::TempDir,
+    /// Its standard error (the request log).
+    log: tempfile::NamedTempFile,
 }
 
 impl Dashboard {
     /// `serve --port 0` with `flags` and `env`, on a copy of `baselines/*.json`.
     fn start(flags: &[&str], env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, log) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::NamedTempFile::new().unwrap(),
+        );
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for entry in std::fs::read_dir(root.join("baselines")).unwrap() {
             let path = entry.unwrap().path();
@@ -42,9 +47,10 @@ impl Dashboard {
             .arg(root.join("scenarios"))
             .args(flags)
             .env_remove("API_KEY")
+            .env("LLM_LOADTEST_LOG", "debug")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -61,6 +67,7 @@ impl Dashboard {
             url: url.to_owned(),
             child,
             dir,
+            log,
         }
     }
 
@@ -130,36 +137,64 @@ fn small_run(model: &str) -> Value {
            "num_prompts": 16, "input_len": 32, "output_len": 8, "warmup": 0})
 }
 
+/// A server key that must never be seen again once sent with a run.
+const CANARY: &str = "sk-canary-4242";
+
 // Runs measured here: serialized with the timing tests, the lock held throughout.
 #[allow(clippy::await_holding_lock)]
 #[tokio::test]
-async fn the_api_starts_reads_exports_compares_and_deletes_runs() {
+async fn a_run_is_started_followed_and_stored_without_its_key() {
     let _quiet = exclusive();
     let dashboard = Dashboard::start(&[], &[]);
-    let before = dashboard.history_total().await;
-    let (status, started) = dashboard.start_run(&small_run("m"), None).await;
+    let mut body = small_run("m");
+    body["api_key"] = CANARY.into();
+    let (status, started) = dashboard.start_run(&body, None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     assert_eq!(started["status"], "started");
     let id = started["run_id"].as_str().unwrap().to_owned();
     let view = dashboard.wait_for(&id).await;
     assert_eq!(view["status"], "completed", "{view}");
-    assert_eq!(view["points"], 2);
-    assert_eq!(view["requests"], 32);
-
+    assert_eq!(
+        (view["points"].as_u64(), view["requests"].as_u64()),
+        (Some(2), Some(32))
+    );
     let result = dashboard
         .get_json(&format!("/api/v1/benchmark/result/{id}"))
         .await;
     assert_eq!(result["points"].as_array().unwrap().len(), 2);
     assert_eq!(result["scenario"]["target"]["model"], "m");
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(dashboard.file(&id)).unwrap()).unwrap();
-    assert_eq!(stored, result, "the result file is the API's result");
+    let stored = std::fs::read_to_string(dashboard.file(&id)).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&stored).unwrap(), result);
+    let history = dashboard.get_json("/api/v1/benchmark/history").await;
+    assert_eq!(history["runs"][0]["run_id"], id.as_str(), "newest first");
+    let mut seen = vec![stored, history.to_string(), view.to_string()];
+    for page in [
+        "/",
+        "/history",
+        &format!("/runs/{id}"),
+        &format!("/runs/{id}/report"),
+    ] {
+        seen.push(dashboard.get(page).await.1);
+    }
+    let log = std::fs::read_to_string(dashboard.log.path()).unwrap();
+    assert!(log.contains("run ended"), "the log has the run: {log}");
+    seen.push(log);
+    for text in &seen {
+        assert!(!text.contains(CANARY), "the server key leaked: {text}");
+    }
+}
 
-    let csv = client()
-        .get(dashboard.at(&format!("/api/v1/benchmark/result/{id}/export?format=csv")))
-        .send()
-        .await
-        .unwrap();
+/// The committed results export as CSV (a row per point) and XLSX.
+#[tokio::test]
+async fn results_export_as_csv_and_xlsx() {
+    let dashboard = Dashboard::start(&[], &[]);
+    let export = |format: &str| {
+        let url = dashboard.at(&format!(
+            "/api/v1/benchmark/result/sim-length-distributions/export?format={format}"
+        ));
+        async move { client().get(url).send().await.unwrap() }
+    };
+    let csv = export("csv").await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();
     assert_eq!(
@@ -168,60 +203,55 @@ async fn the_api_starts_reads_exports_compares_and_deletes_runs() {
         "a header and a row per point: {csv}"
     );
     assert!(csv.lines().next().unwrap().contains("ttft"));
-    let xlsx = client()
-        .get(dashboard.at(&format!("/api/v1/benchmark/result/{id}/export?format=xlsx")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let xlsx = export("xlsx").await.bytes().await.unwrap();
     let workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
     assert!(calamine::Reader::sheet_names(&workbook).len() >= 2);
-    let (status, _) = dashboard
-        .get(&format!("/api/v1/benchmark/result/{id}/export?format=pdf"))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for bad in ["pdf", "csv&colour=red"] {
+        let answer = export(bad).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert!(answer.json::<Value>().await.unwrap()["detail"].is_string());
+    }
+}
 
-    let history = dashboard.get_json("/api/v1/benchmark/history").await;
-    assert_eq!(history["total"].as_u64().unwrap(), before + 1);
-    assert_eq!(history["runs"][0]["run_id"], id.as_str(), "newest first");
+/// The history filters, a comparison of stored runs, and deleting one.
+#[tokio::test]
+async fn history_compare_and_delete() {
+    let dashboard = Dashboard::start(&[], &[]);
+    assert_eq!(dashboard.history_total().await, 10);
     let spike = dashboard
-        .get_json("/api/v1/benchmark/history?scenario=spike&status=completed")
+        .get_json("/api/v1/benchmark/history?scenario=SPIKE&status=completed")
         .await;
     assert_eq!(spike["total"], 1);
     assert_eq!(spike["runs"][0]["run_id"], "sim-spike");
-
-    let compared = client()
-        .post(dashboard.at("/api/v1/benchmark/compare"))
-        .json(&json!({"run_ids": [id, "sim-spike"]}))
-        .send()
+    let compare = |ids: Value| {
+        let request = client().post(dashboard.at("/api/v1/benchmark/compare"));
+        request.json(&json!({ "run_ids": ids })).send()
+    };
+    let compared = compare(json!(["sim-spike", "sim-trace-replay"]))
         .await
         .unwrap();
     assert_eq!(compared.status(), StatusCode::OK);
-    let compared: Value = compared.json().await.unwrap();
-    assert!(compared.to_string().contains("sim-spike"));
-    let too_many = client()
-        .post(dashboard.at("/api/v1/benchmark/compare"))
-        .json(&json!({"run_ids": ["a", "b", "c", "d", "e", "f"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
-
-    let deleted = client()
-        .delete(dashboard.at(&format!("/api/v1/benchmark/run/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), StatusCode::OK);
-    assert!(!dashboard.file(&id).exists());
-    let (status, _) = dashboard
-        .get(&format!("/api/v1/benchmark/result/{id}"))
-        .await;
+    let compared = compared.text().await.unwrap();
+    assert!(compared.contains("sim-spike") && compared.contains("sim-trace-replay"));
+    for ids in [
+        json!(["sim-spike"]),
+        json!(["a", "b", "c", "d", "e", "f"]),
+        json!(["sim-spike", "nope"]),
+    ] {
+        assert!(compare(ids).await.unwrap().status().is_client_error());
+    }
+    let delete = || {
+        client()
+            .delete(dashboard.at("/api/v1/benchmark/run/sim-spike"))
+            .send()
+    };
+    assert_eq!(delete().await.unwrap().status(), StatusCode::OK);
+    assert!(!dashboard.file("sim-spike").exists());
+    assert_eq!(delete().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let (status, _) = dashboard.get("/api/v1/benchmark/result/sim-spike").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(dashboard.history_total().await, before);
+    assert_eq!(dashboard.history_total().await, 9);
 }
 
 /// A bad request names its field; a scenario file runs by name.
@@ -314,6 +344,69 @@ async fn without_the_key_nothing_changes() {
     assert_eq!(with_key.status(), StatusCode::OK);
     let (status, _) = guarded.get("/health").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The login page trades the key for a session cookie (never the key itself) and sends
+/// only to local paths; requests to another host name (a name rebound to 127.0.0.1) and
+/// WebSockets from other sites are refused.
+#[tokio::test]
+async fn sessions_hosts_and_other_sites() {
+    let dashboard = Dashboard::start(&[], &[("API_KEY", "k3y")]);
+    let (_, page) = dashboard.get("/login?next=%2F%09%2Fevil.example").await;
+    // Tera writes `/` as `&#x2F;`: the next page is the overview, not evil.example.
+    assert!(page.contains(r#"name="next" value="&#x2F;""#), "{page}");
+    let no_redirects = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let log_in = |key: &str| {
+        let form = [("key", key), ("next", "/history")];
+        no_redirects.post(dashboard.at("/login")).form(&form).send()
+    };
+    assert_eq!(
+        log_in("nope").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let logged_in = log_in("k3y").await.unwrap();
+    assert_eq!(logged_in.headers()["location"], "/history");
+    let cookie = logged_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(
+        !cookie.contains("k3y"),
+        "the cookie is not the key: {cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let delete = no_redirects
+        .post(dashboard.at("/runs/sim-spike/delete"))
+        .header("cookie", &session)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::SEE_OTHER);
+    assert!(!dashboard.file("sim-spike").exists());
+    let rebound = client()
+        .get(dashboard.at("/api/v1/benchmark/history"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    let url = dashboard
+        .at("/api/v1/benchmark/ws/run/any")
+        .replacen("http", "ws", 1);
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    let refused = tokio_tungstenite::connect_async(request).await.unwrap_err();
+    assert!(refused.to_string().contains("403"), "{refused}");
 }
 
 #[tokio::test]
@@ -422,7 +515,7 @@ fn the_dashboard_in_headless_chromium() {
     let dashboard = Dashboard::start(&[], &[]);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-check");
     let _ = std::fs::remove_dir_all(&out);
-    let chromium = which("chromium").unwrap_or_else(|| "/usr/bin/chromium".into());
+    let chromium = crate::report::chromium().unwrap();
     let status = Command::new("node")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-dashboard.cjs"))
         .args([
@@ -439,6 +532,13 @@ fn the_dashboard_in_headless_chromium() {
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert!(status.success(), "{}", summary["problems"]);
+    check_pages(&summary, &dashboard.url);
+    check_live_run(&summary);
+    eprintln!("dashboard: screenshots in {}", out.display());
+}
+
+/// Every page was shot in light and dark mode, and nothing was asked of another host.
+fn check_pages(summary: &Value, url: &str) {
     let pages = summary["pages"].as_array().unwrap();
     assert_eq!(pages.len(), 7);
     for page in pages {
@@ -447,13 +547,19 @@ fn the_dashboard_in_headless_chromium() {
             assert!(size > 10_000, "{shot}: {size} bytes");
         }
     }
-    for url in summary["requested"].as_array().unwrap() {
-        let url = url.as_str().unwrap();
+    for requested in summary["requested"].as_array().unwrap() {
+        let requested = requested.as_str().unwrap();
         assert!(
-            url.starts_with(&dashboard.url) || url.starts_with("data:"),
-            "a request left 127.0.0.1: {url}"
+            requested.starts_with(url) || requested.starts_with("data:"),
+            "a request left 127.0.0.1: {requested}"
         );
     }
+}
+
+/// The run started through the form: progress over the WebSocket updated the page without
+/// a reload, the run ended completed, showed its report, and is in the history, its
+/// hostile model name shown as text.
+fn check_live_run(summary: &Value) {
     let run = &summary["run"];
     let id = run["runId"].as_str().unwrap();
     assert!(run["updatesBeforeReload"].as_u64().unwrap() >= 3);
@@ -475,9 +581,8 @@ fn the_dashboard_in_headless_chromium() {
         .iter()
         .any(|f| f["progress"]["output_tokens_per_s"].is_number()));
     assert_eq!(frames.last().unwrap()["status"], "completed");
-    let row = summary["history"]
-        .as_array()
-        .unwrap()
+    let rows = summary["history"].as_array().unwrap();
+    let row = rows
         .iter()
         .find(|r| r["id"] == id)
         .expect("the run in the history");
@@ -486,20 +591,7 @@ fn the_dashboard_in_headless_chromium() {
         "shown as text"
     );
     assert_eq!(summary["images"], 0, "no markup from the model name");
-    eprintln!(
-        "dashboard: {} WebSocket frames, screenshots in {}",
-        frames.len(),
-        out.display()
-    );
-}
-
-fn which(program: &str) -> Option<String> {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .ok()?;
-    let path = String::from_utf8(found.stdout).ok()?;
-    Some(path.trim().to_owned()).filter(|p| !p.is_empty())
+    eprintln!("dashboard: {} WebSocket frames", frames.len());
 }
 
 /// The puppeteer-core module (`PUPPETEER_MODULE`, as `.ci/run` installs it); without it

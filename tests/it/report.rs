@@ -607,14 +607,7 @@ fn html_reports_open_offline_in_headless_chromium() {
 /// Whether Chromium is installed; without it, a check is skipped (said on standard error)
 /// unless `LLM_LOADTEST_REQUIRE_CHROMIUM` is set, which fails it.
 pub fn has_chromium() -> bool {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .any(|b| {
-            std::process::Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
+    let found = chromium().is_some();
     if !found {
         assert!(
             std::env::var_os("LLM_LOADTEST_REQUIRE_CHROMIUM").is_none(),
@@ -623,6 +616,20 @@ pub fn has_chromium() -> bool {
         eprintln!("skipped: no Chromium installed (Debian: apt-get install chromium)");
     }
     found
+}
+
+/// The path of the Chromium on `PATH`, if there is one.
+pub fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|browser| {
+            let found = std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {browser}")])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            Some(String::from_utf8_lossy(&found.stdout).trim().to_owned())
+        })
 }
 
 /// Responses that were not streamed have no TPOT or ITL: every report says "not measured"

@@ -35,9 +35,17 @@
     live.dataset.updates = String(Number(live.dataset.updates) + 1);
   }
 
+  // After this many lost connections in a row, the page reloads: the run may have ended
+  // or been deleted while the dashboard restarted.
+  const attempts = 5;
+  let lost = 0;
+
   function connect() {
     const socket = new WebSocket(scheme + "//" + location.host + path);
     let ended = false;
+    socket.addEventListener("open", () => {
+      lost = 0;
+    });
     socket.addEventListener("message", (event) => {
       const view = JSON.parse(event.data);
       show(view);
@@ -48,10 +56,16 @@
       }
     });
     socket.addEventListener("close", () => {
-      if (!ended) {
-        set("live-note", "Connection lost: reconnecting.");
-        setTimeout(connect, 2000);
+      if (ended) {
+        return;
       }
+      lost += 1;
+      if (lost >= attempts) {
+        location.reload();
+        return;
+      }
+      set("live-note", "Connection lost: reconnecting.");
+      setTimeout(connect, 2000);
     });
   }
   connect();
