@@ -113,6 +113,11 @@ impl Dashboard {
         }
     }
 
+    async fn status_of(&self, id: &str) -> Value {
+        let path = format!("/api/v1/benchmark/run/{id}");
+        self.get_json(&path).await["status"].clone()
+    }
+
     async fn history_total(&self) -> u64 {
         self.get_json("/api/v1/benchmark/history").await["total"]
             .as_u64()
@@ -252,6 +257,73 @@ async fn history_compare_and_delete() {
     let (status, _) = dashboard.get("/api/v1/benchmark/result/sim-spike").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(dashboard.history_total().await, 9);
+}
+
+/// One run at a time: a second waits in the queue until the first has ended, a third
+/// taken out of the queue never runs, and a running one deleted stops and leaves nothing.
+// Runs measured here: serialized with the timing tests, the lock held throughout.
+#[allow(clippy::await_holding_lock)]
+#[tokio::test]
+async fn runs_wait_their_turn_in_the_queue() {
+    let _quiet = exclusive();
+    let dashboard = Dashboard::start(&[], &[]);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, started) = dashboard.start_run(&small_run("m"), None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+        ids.push(started["run_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(dashboard.status_of(&ids[1]).await, "queued");
+    let dequeued = client()
+        .delete(dashboard.at(&format!("/api/v1/benchmark/run/{}", ids[2])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dequeued.json::<Value>().await.unwrap()["status"],
+        "cancelled"
+    );
+    let first = dashboard.wait_for(&ids[0]).await;
+    let second = dashboard.wait_for(&ids[1]).await;
+    assert_eq!(
+        (&first["status"], &second["status"]),
+        (&json!("completed"), &json!("completed"))
+    );
+    let (finished, started) = (first["finished_at"].as_str(), second["started_at"].as_str());
+    assert!(
+        started >= finished,
+        "the second started at {started:?}, the first ended at {finished:?}"
+    );
+    assert!(!dashboard.file(&ids[2]).exists());
+    let (status, _) = dashboard
+        .get(&format!("/api/v1/benchmark/run/{}", ids[2]))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a dequeued run is gone");
+
+    let mut long = small_run("m");
+    long["num_prompts"] = 400.into();
+    let (_, started) = dashboard.start_run(&long, None).await;
+    let id = started["run_id"].as_str().unwrap().to_owned();
+    while dashboard.status_of(&id).await != "running" {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stopped = client()
+        .delete(dashboard.at(&format!("/api/v1/benchmark/run/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.json::<Value>().await.unwrap()["status"], "stopping");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while dashboard
+        .get(&format!("/api/v1/benchmark/run/{id}"))
+        .await
+        .0
+        != StatusCode::NOT_FOUND
+    {
+        assert!(Instant::now() < deadline, "the run did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!dashboard.file(&id).exists(), "nothing is left of it");
 }
 
 /// A bad request names its field; a scenario file runs by name.
