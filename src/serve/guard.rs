@@ -174,9 +174,14 @@ pub async fn headers(request: Request, next: Next) -> Response {
 
 /// Gives the request an id (answered in `X-Request-Id`), runs it inside a span that
 /// carries it, and logs its method, path, status and duration.
-pub async fn request_log(request: Request, next: Next) -> Response {
+pub async fn request_log(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
-    let span = tracing::info_span!("request", request_id = %id);
+    // Inside the command's span, whichever thread serves it.
+    let span = tracing::info_span!(parent: &app.span, "request", request_id = %id);
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;

@@ -69,6 +69,8 @@ struct App {
     shutdown: CancellationToken,
     /// What the login cookie holds: drawn at start, good until the dashboard stops.
     session: Secret,
+    /// The command's span, the parent of every request's.
+    span: tracing::Span,
 }
 
 impl App {
@@ -91,6 +93,7 @@ impl App {
             sockets: AtomicUsize::new(0),
             shutdown,
             session: Secret::new(session),
+            span: tracing::Span::current(),
         })
     }
 }
@@ -180,7 +183,10 @@ fn router(app: Arc<App>) -> Router {
             app.clone(),
             guard::known_host,
         ))
-        .layer(axum::middleware::from_fn(guard::request_log))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::request_log,
+        ))
         .with_state(app)
 }
 

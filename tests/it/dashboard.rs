@@ -183,6 +183,12 @@ async fn a_run_is_started_followed_and_stored_without_its_key() {
     }
     let log = std::fs::read_to_string(dashboard.log.path()).unwrap();
     assert!(log.contains("run ended"), "the log has the run: {log}");
+    let request_line = log.lines().find(|l| l.contains("path=/history")).unwrap();
+    assert!(
+        request_line.contains(r#"command{command="serve""#)
+            && request_line.contains("request{request_id="),
+        "a request's line carries the command and its own id: {request_line}"
+    );
     seen.push(log);
     for text in &seen {
         assert!(!text.contains(CANARY), "the server key leaked: {text}");
