@@ -242,8 +242,14 @@ fn report_failed_points(result: &RunResult) -> bool {
 /// requests and finish with a partial result, stopping launched servers. Second: kill the
 /// servers and quit.
 pub(super) async fn stop_on_ctrl_c(cancel: CancellationToken) {
+    stop_then_quit(cancel, "\ninterrupted: writing the partial result").await;
+}
+
+/// First signal: say `stopping` and fire `cancel`. Second: kill launched servers and quit
+/// at once.
+pub(super) async fn stop_then_quit(cancel: CancellationToken, stopping: &str) {
     if stop_signal().await {
-        eprintln!("\ninterrupted: writing the partial result (Ctrl-C again to quit at once)");
+        eprintln!("{stopping} (Ctrl-C again to quit at once)");
         cancel.cancel();
         if stop_signal().await {
             kill_all();

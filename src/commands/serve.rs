@@ -10,9 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use llm_loadtest::secret::Secret;
 use llm_loadtest::serve::{serve, Config};
-use llm_loadtest::server::kill_all;
 
-use super::{sayln, Outcome, EXIT_INTERRUPTED};
+use super::{sayln, Outcome};
 use crate::cli::ServeArgs;
 
 /// The environment variable holding the dashboard's key.
@@ -59,7 +58,9 @@ pub fn execute(args: &ServeArgs) -> anyhow::Result<Outcome> {
         );
         tracing::info!(address = %local, "dashboard serving");
         let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signals(shutdown.clone()));
+        // Runs stop keeping what they measured; a second Ctrl-C quits at once.
+        let stopping = "stopping: runs in progress keep what they measured";
+        tokio::spawn(super::run::stop_then_quit(shutdown.clone(), stopping));
         serve(listener, config, shutdown).await
     })?;
     Ok(Outcome::Success)
@@ -73,18 +74,4 @@ fn allowed_hosts(args: &ServeArgs, port: u16) -> Option<Vec<String>> {
     args.bind
         .is_loopback()
         .then(|| Config::loopback_hosts(port))
-}
-
-/// First Ctrl-C (or SIGTERM, SIGHUP): stop the dashboard, its runs keeping what they
-/// measured. Second: stop launched servers and quit at once.
-async fn stop_on_signals(shutdown: CancellationToken) {
-    if !super::run::stop_signal().await {
-        return;
-    }
-    eprintln!("stopping: runs in progress keep what they measured (Ctrl-C again to quit at once)");
-    shutdown.cancel();
-    if super::run::stop_signal().await {
-        kill_all();
-        std::process::exit(i32::from(EXIT_INTERRUPTED));
-    }
 }

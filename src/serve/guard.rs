@@ -60,7 +60,9 @@ pub fn session_cookie(app: &App) -> String {
 }
 
 /// The cookie that ends the session.
-pub const LOGGED_OUT: &str = "llm_loadtest_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+pub fn logged_out_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
 
 /// The value of the cookie `name`.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

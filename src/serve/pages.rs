@@ -17,7 +17,7 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 use super::api::{self, all_runs, Problem, MAX_COMPARED};
-use super::guard::{authorized, session_cookie, LOGGED_OUT, REPORT_POLICY};
+use super::guard::{authorized, logged_out_cookie, session_cookie, REPORT_POLICY};
 use super::request::{RequestError, RunRequest};
 use super::store::RunId;
 use super::summary::{counts, Filter, RunSummary, Status};
@@ -533,7 +533,11 @@ pub async fn log_in(
 
 /// `POST /logout`: ends the session.
 pub async fn log_out() -> Response {
-    ([(header::SET_COOKIE, LOGGED_OUT)], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, logged_out_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
